@@ -1,0 +1,1 @@
+"""Command-line interface (typer); each command group lives in its own module."""

@@ -1,0 +1,1 @@
+"""Hardware sensors: readers of energy counters and power estimators."""

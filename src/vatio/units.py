@@ -1,0 +1,73 @@
+"""Parsing of human quantities ("10s", "3h", "12kWh") shared by the CLI and the profile."""
+
+from __future__ import annotations
+
+import re
+
+from vatio.errors import InputError
+
+_DURATION_UNITS = {
+    "ms": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "d": 86400.0,
+}
+_ENERGY_UNITS = {"j": 1.0, "kj": 1e3, "wh": 3600.0, "kwh": 3.6e6, "mwh": 3.6e9}
+_NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*$")
+_COMPOUND = re.compile(r"([0-9]*\.?[0-9]+)\s*([a-zA-Z]+)")
+
+
+def parse_duration(text: str | float | int, *, what: str = "duration") -> float:
+    """Seconds from '90', '90s', '1.5h', '30m', '1h30m' or a number of seconds."""
+    if isinstance(text, int | float):
+        seconds = float(text)
+    else:
+        seconds = _parse_compound_duration(str(text), what)
+    if seconds < 0:
+        raise InputError(f"The {what} {text!r} is negative.", "Give a positive length such as 10s.")
+    return seconds
+
+
+def _parse_compound_duration(text: str, what: str) -> float:
+    match = _NUMBER_UNIT.match(text)
+    if match and match.group(2).lower() in ("", *_DURATION_UNITS):
+        unit = match.group(2).lower() or "s"
+        return float(match.group(1)) * _DURATION_UNITS[unit]
+    parts = _COMPOUND.findall(text)
+    joined = "".join(f"{n}{u}" for n, u in parts)
+    if parts and joined == re.sub(r"\s+", "", text):
+        total = 0.0
+        for number, unit in parts:
+            factor = _DURATION_UNITS.get(unit.lower())
+            if factor is None:
+                break
+            total += float(number) * factor
+        else:
+            return total
+    raise InputError(
+        f"Cannot read the {what} {text!r}.",
+        "Use a number with a unit: 500ms, 10s, 30m, 3h, 1h30m or 2d.",
+    )
+
+
+def parse_energy_j(text: str | float | int) -> float:
+    """Joules from '12kWh', '500Wh', '3.6MJ'-style text or a number of kWh."""
+    if isinstance(text, int | float):
+        return float(text) * 3.6e6
+    match = _NUMBER_UNIT.match(str(text))
+    unit = match.group(2).lower() if match else None
+    if unit == "mj":
+        return float(match.group(1)) * 1e6
+    if match is None or (unit or "kwh") not in _ENERGY_UNITS:
+        raise InputError(
+            f"Cannot read the energy {text!r}.", "Use a number with a unit: 12kWh, 500Wh or 3600J."
+        )
+    return float(match.group(1)) * _ENERGY_UNITS[unit or "kwh"]
+
+
+def kwh(joules: float) -> float:
+    return joules / 3.6e6
