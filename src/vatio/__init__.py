@@ -14,11 +14,11 @@ __all__ = ["RunResult", "Tracker", "VatioError", "__version__", "track"]
 if TYPE_CHECKING:
     from vatio.errors import VatioError
     from vatio.measure.result import RunResult
-    from vatio.measure.tracker import Tracker, track
+    from vatio.api import Tracker, track
 
 _LAZY = {
-    "Tracker": "vatio.measure.tracker",
-    "track": "vatio.measure.tracker",
+    "Tracker": "vatio.api",
+    "track": "vatio.api",
     "RunResult": "vatio.measure.result",
     "VatioError": "vatio.errors",
 }

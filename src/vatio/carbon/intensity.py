@@ -106,7 +106,9 @@ def _yearly_table() -> dict[str, tuple[str, float, str]]:
     table: dict[str, tuple[str, float, str]] = {}
     with _data_file("intensity_yearly.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            table.setdefault(row["zone"].upper(), (row["name"], float(row["gco2e_per_kwh"]), row["source"]))
+            table.setdefault(
+                row["zone"].upper(), (row["name"], float(row["gco2e_per_kwh"]), row["source"])
+            )
     return table
 
 
@@ -125,9 +127,7 @@ def resolve_zone(code: str) -> Zone:
     hourly = _hourly_index().get(key, ())
     yearly = _yearly_table().get(key)
     if not hourly and yearly is None:
-        raise UnknownZoneError(
-            f"Unknown grid zone {code!r}.", _zone_hint(code)
-        )
+        raise UnknownZoneError(f"Unknown grid zone {code!r}.", _zone_hint(code))
     name = yearly[0] if yearly else key
     return Zone(
         code=key,
@@ -148,9 +148,11 @@ def _zone_hint(code: str) -> str:
     unique = list(dict.fromkeys(candidates))
     if unique:
         return "Close matches: " + ", ".join(unique) + ". `vatio zones` lists them all."
-    return "`vatio zones` lists the zones vatio knows (hourly data for " + ", ".join(
-        hourly_zones()
-    ) + ")."
+    return (
+        "`vatio zones` lists the zones vatio knows (hourly data for "
+        + ", ".join(hourly_zones())
+        + ")."
+    )
 
 
 @lru_cache(maxsize=64)

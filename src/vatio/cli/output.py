@@ -25,7 +25,9 @@ def fmt_kwh(joules: float | None) -> str:
     kwh = joules / 3.6e6
     if kwh >= 0.1:
         return f"{kwh:.3f}"
-    return f"{kwh:.3g}"
+    if kwh >= 0.001:
+        return f"{kwh:.4f}"
+    return f"{kwh:.2e}"
 
 
 def fmt_g(grams: float | None) -> str:

@@ -1,0 +1,129 @@
+"""Where a zone's future intensity comes from: a forecast file, an opt-in live provider,
+or the bundled typical-year proxy.
+
+Providers are never called unless the user asks for one. They use the stdlib
+(urllib) with a timeout; every failure becomes a `ProviderError`, which
+`series_for_zone` turns into a note and a fallback to the bundled data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from vatio.carbon.intensity import IntensitySeries
+from vatio.errors import VatioError
+
+PROVIDERS = ("electricitymaps", "ukgrid")
+DEFAULT_TIMEOUT_S = 10.0
+KEY_ENV = "VATIO_ELECTRICITYMAPS_KEY"
+
+
+class ProviderError(VatioError):
+    """A live intensity provider failed (no key, timeout, HTTP error, bad payload)."""
+
+
+def get_json(
+    url: str, *, headers: dict[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT_S
+) -> Any:
+    """GET `url` and decode JSON; the whole call is bounded by about `timeout` seconds."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **(headers or {})})
+    deadline = time.monotonic() + timeout
+    host = urllib.request.urlparse(url).netloc
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            chunks = []
+            while chunk := response.read(65536):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+        return json.loads(b"".join(chunks).decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        raise ProviderError(f"{host} answered HTTP {error.code} {error.reason}.") from None
+    except TimeoutError:
+        raise ProviderError(f"{host} did not answer within {timeout:g} s.") from None
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, TimeoutError):
+            raise ProviderError(f"{host} did not answer within {timeout:g} s.") from None
+        raise ProviderError(f"Cannot reach {host}: {reason}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ProviderError(f"{host} sent a response that is not JSON.") from None
+    except OSError as error:
+        raise ProviderError(f"Cannot reach {host}: {error}.") from None
+
+
+def fetch_forecast(
+    provider: str,
+    zone: str,
+    *,
+    start: datetime,
+    kind: str = "lca",
+    key: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    base_url: str | None = None,
+) -> IntensitySeries:
+    """A live forecast from `provider` ("electricitymaps" or "ukgrid"); ProviderError on failure."""
+    if provider == "electricitymaps":
+        from vatio.carbon.providers import electricitymaps
+
+        key = key or os.environ.get(KEY_ENV)
+        return electricitymaps.fetch(zone, key=key, kind=kind, timeout=timeout, base_url=base_url)
+    if provider == "ukgrid":
+        from vatio.carbon.providers import ukgrid
+
+        return ukgrid.fetch(zone, start=start, timeout=timeout, base_url=base_url)
+    raise ProviderError(
+        f"Unknown provider {provider!r}.", f"Choose one of: {', '.join(PROVIDERS)}."
+    )
+
+
+@dataclass(frozen=True)
+class SourcedSeries:
+    """A series and the notes that tell the user where it came from (and what failed)."""
+
+    series: IntensitySeries
+    notes: list[str] = field(default_factory=list)
+    fallback: bool = False
+
+
+def series_for_zone(
+    zone: str,
+    earliest: datetime,
+    deadline: datetime,
+    *,
+    kind: str = "lca",
+    forecast: str | Path | None = None,
+    provider: str | None = None,
+    key: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> SourcedSeries:
+    """Forecast file, else provider (falling back on failure), else the typical-year proxy."""
+    from vatio.carbon.forecast import load_forecast, typical_year_proxy
+
+    if forecast is not None:
+        series = load_forecast(forecast, zone=zone, kind=kind)
+        return SourcedSeries(series, [f"Data: {series.source}."])
+    notes: list[str] = []
+    fallback = False
+    if provider is not None:
+        try:
+            series = fetch_forecast(
+                provider, zone, start=earliest, kind=kind, key=key, timeout=timeout
+            )
+            return SourcedSeries(series, [f"Data: {series.source}."])
+        except ProviderError as error:
+            notes.append(
+                f"Provider {provider} failed for {zone}: {error} Falling back to bundled data."
+            )
+            fallback = True
+    series = typical_year_proxy(zone, earliest, deadline, kind=kind)
+    notes.append(f"Data: {series.source}.")
+    return SourcedSeries(series, notes, fallback)

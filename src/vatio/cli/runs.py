@@ -1,0 +1,106 @@
+"""`vatio runs list|show|export`: read the run store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+runs_app = typer.Typer(help="List, show and export recorded runs.", no_args_is_help=True)
+
+STORE = typer.Option(None, "--store", help="Run store: SQLAlchemy URL or SQLite path.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")
+
+
+def _open(store: str | None):
+    from vatio.config import load_profile
+    from vatio.store.runstore import open_store
+
+    profile, _ = load_profile(overrides={"store": store})
+    return open_store(profile.store)
+
+
+@runs_app.command("list")
+def list_runs(
+    store: str = STORE,
+    limit: int = typer.Option(50, "--limit", help="Show at most this many runs (0: all)."),
+    status: str = typer.Option(None, "--status", help="Only runs with this status."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Recorded runs, newest first."""
+    from vatio.cli.output import fmt_duration, fmt_g, fmt_kwh, print_json
+
+    rows = _open(store).list_runs(limit=limit or None, status=status)
+    if json_output:
+        print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} run(s)", title_justify="left")
+    table.add_column("id", no_wrap=True, min_width=12)
+    table.add_column("when (UTC)", no_wrap=True, min_width=16)
+    table.add_column("command / name", max_width=28, overflow="ellipsis", no_wrap=True)
+    for column, width in (("status", 11), ("time", 6), ("kWh", 8), ("gCO2e", 7), ("method", 9)):
+        table.add_column(column, no_wrap=True, min_width=width)
+    for row in rows:
+        what = " ".join(row["command"]) if row["command"] else (row["name"] or "")
+        table.add_row(
+            row["id"],
+            row["started_at"][:16].replace("T", " "),
+            what[:60],
+            row["status"],
+            fmt_duration(row["duration_s"]),
+            fmt_kwh(row["energy_j"]),
+            fmt_g(row["co2e_g"]),
+            _short_method(row["method"]),
+        )
+    Console().print(table)
+
+
+@runs_app.command("show")
+def show_run(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    store: str = STORE,
+    json_output: bool = typer.Option(False, "--json", help="Print the whole record as JSON."),
+) -> None:
+    """One run in detail."""
+    record = _open(store).get(run_id)
+    if json_output:
+        from vatio.cli.output import print_json
+
+        print_json(record)
+        return
+    from rich.console import Console
+
+    from vatio.cli.summary import render_summary
+
+    console = Console()
+    render_summary(record, console)
+    console.print(f"digest sha256:{record.get('digest')}")
+
+
+@runs_app.command("export")
+def export_runs(
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
+    store: str = STORE,
+) -> None:
+    """All runs: CSV (one row per run) or JSON (full records)."""
+    from vatio.cli.export import write_export
+    from vatio.errors import InputError
+
+    if fmt not in ("csv", "json"):
+        raise InputError(f"Unknown export format {fmt!r}.", "Use --format csv or --format json.")
+    write_export(_open(store), fmt, output)
+
+
+def _short_method(method: str | None) -> str:
+    """'estimated:memory+estimated:tdp' -> 'estimated'; mixed stays visible."""
+    if not method:
+        return "—"
+    kinds = {part.split(":")[0] for part in method.split("+")}
+    return "mixed" if len(kinds) > 1 else kinds.pop()

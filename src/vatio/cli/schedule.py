@@ -1,0 +1,276 @@
+"""`vatio schedule`: when (and where) to run a job so the grid is cleanest.
+
+Only typer is imported at module level; numpy, rich and the data load inside
+the command so that `vatio --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from vatio.errors import InputError, VatioError
+
+
+def parse_when(text: str, *, what: str) -> datetime:
+    """A UTC datetime from ISO-like text; local time of this machine unless it has an offset or Z."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"Cannot read the {what} {text!r}.",
+            'Use "YYYY-MM-DD HH:MM" (local time) or add an offset such as Z or +01:00.',
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means this machine's local time
+    return moment.astimezone(UTC)
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def schedule(
+    zone: str = typer.Option(
+        None,
+        "--zone",
+        envvar="VATIO_ZONE",
+        help="Grid zone(s), comma separated; the first is home.",
+    ),
+    duration: str = typer.Option(..., "--duration", help="Job length, e.g. 3h or 1h30m."),
+    deadline: str = typer.Option(
+        None,
+        "--deadline",
+        help='Latest end, "2026-11-28 08:00" (local time unless it has Z/offset).',
+    ),
+    within: str = typer.Option(
+        None, "--within", help="Deadline relative to the earliest start (24h)."
+    ),
+    earliest: str = typer.Option(
+        None, "--earliest", help="Earliest start (default now); as --deadline."
+    ),
+    energy: str = typer.Option(None, "--energy", help="Energy of the job, e.g. 12kWh, for gCO2e."),
+    interruptible: bool = typer.Option(
+        False, "--interruptible", help="Plan chunks (suspend between)."
+    ),
+    min_chunk: str = typer.Option(
+        None, "--min-chunk", help="Shortest chunk when interruptible (30m)."
+    ),
+    forecast: Path = typer.Option(
+        None, "--forecast", help="Forecast file: CSV time,intensity or JSON."
+    ),
+    provider: str = typer.Option(
+        None, "--provider", help="Live source: electricitymaps or ukgrid."
+    ),
+    intensity: str = typer.Option(
+        "lca", "--intensity", help="lca (life cycle) or direct emissions."
+    ),
+    plot: Path = typer.Option(None, "--plot", help="Write a PNG of the series and the choice."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    emit: str = typer.Option(
+        None, "--emit", help="Print the command deferring it: at, slurm or cron."
+    ),
+    command: list[str] = typer.Argument(None, help="With --emit: the command to defer, after --."),
+) -> None:
+    """Find the cleanest time (and zone) to run a job before a deadline."""
+    try:
+        _schedule(locals())
+    except VatioError as error:
+        from vatio.cli.output import print_error
+
+        print_error(error)
+        raise typer.Exit(error.exit_code) from None
+
+
+def _schedule(opts: dict[str, Any]) -> None:
+    from vatio.carbon.intensity import KINDS, resolve_zone
+    from vatio.carbon.providers import PROVIDERS, series_for_zone
+    from vatio.schedule.regions import DATA_MOVE_NOTE, compare_regions
+    from vatio.schedule.runner import EMIT_KINDS
+    from vatio.units import kwh, parse_duration, parse_energy_j
+
+    if not opts["zone"]:
+        raise InputError("No grid zone given.", "Use --zone ES (or several: --zone ES,FR,DE).")
+    zones = [resolve_zone(code).code for code in opts["zone"].split(",") if code.strip()]
+    duration_s = parse_duration(opts["duration"], what="duration")
+    earliest = parse_when(opts["earliest"], what="earliest start") if opts["earliest"] else None
+    earliest = earliest or datetime.now(UTC).replace(microsecond=0)
+    if opts["deadline"] and opts["within"]:
+        raise InputError("Give either --deadline or --within, not both.")
+    if opts["deadline"]:
+        deadline = parse_when(opts["deadline"], what="deadline")
+    else:
+        from datetime import timedelta
+
+        within_s = parse_duration(opts["within"] or "24h", what="--within")
+        deadline = earliest + timedelta(seconds=within_s)
+    kind = opts["intensity"].lower()
+    if kind not in KINDS:
+        raise InputError(f"Unknown intensity kind {opts['intensity']!r}.", "Use lca or direct.")
+    if opts["provider"] and opts["provider"] not in PROVIDERS:
+        raise InputError(
+            f"Unknown provider {opts['provider']!r}.", f"Use {' or '.join(PROVIDERS)}."
+        )
+    if opts["forecast"] and (opts["provider"] or len(zones) > 1):
+        raise InputError(
+            "--forecast gives one zone's forecast: use it with one --zone, no --provider."
+        )
+    if opts["emit"] and opts["emit"] not in EMIT_KINDS:
+        raise InputError(
+            f"Unknown scheduler {opts['emit']!r} for --emit.", "Use at, slurm or cron."
+        )
+    if opts["command"] and not opts["emit"]:
+        raise InputError("A command after -- is only used with --emit.")
+    if opts["emit"] and opts["interruptible"]:
+        raise InputError(
+            "--emit defers one contiguous run; it cannot follow an interruptible plan.",
+            "Drop --interruptible, or use `vatio run --greenest --interruptible`.",
+        )
+    energy_kwh = kwh(parse_energy_j(opts["energy"])) if opts["energy"] else None
+    min_chunk_s = (
+        parse_duration(opts["min_chunk"], what="--min-chunk") if opts["min_chunk"] else 0.0
+    )
+
+    notes: list[str] = []
+    series = []
+    for code in zones:
+        sourced = series_for_zone(
+            code,
+            earliest,
+            deadline,
+            kind=kind,
+            forecast=opts["forecast"],
+            provider=opts["provider"],
+        )
+        series.append(sourced.series)
+        notes.extend(note for note in sourced.notes if note not in notes)
+    rows = compare_regions(
+        series,
+        duration_s,
+        earliest,
+        deadline,
+        interruptible=opts["interruptible"],
+        min_chunk_s=min_chunk_s,
+        energy_kwh=energy_kwh,
+    )
+    home = next(row for row in rows if row.home).result
+    if home.deadline < deadline:
+        notes.append(f"The search stops at the end of the data, {_local(home.deadline)}.")
+    if home.earliest > earliest:
+        notes.append(f"The data starts at {_local(home.earliest)}, after the earliest start.")
+    if len(zones) > 1:
+        notes.append(DATA_MOVE_NOTE)
+    emitted = None
+    if opts["emit"]:
+        from vatio.schedule.runner import emit_command
+
+        emitted = emit_command(opts["emit"], home.start, opts["command"] or [], cwd=str(Path.cwd()))
+    if opts["plot"]:
+        _plot(opts["plot"], series[0], home)
+        notes.append(f"Plot written to {opts['plot']}.")
+    if opts["json_out"]:
+        from vatio.cli.output import print_json
+
+        print_json(
+            {
+                "mode": "slots" if opts["interruptible"] else "window",
+                "duration_s": duration_s,
+                "requested_earliest": earliest.isoformat(),
+                "requested_deadline": deadline.isoformat(),
+                "home": home.to_dict(),
+                "zones": [row.to_dict() for row in rows],
+                "notes": notes,
+                "emit": emitted,
+            }
+        )
+        return
+    _print_table(rows, notes, emitted, energy_kwh)
+
+
+def _print_table(
+    rows: list, notes: list[str], emitted: str | None, energy_kwh: float | None
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from vatio.cli.output import fmt_g
+
+    console = Console()
+    table = Table(title="Greenest start" + (" by zone" if len(rows) > 1 else ""))
+    for name in ("Zone", "Start", "End", "g/kWh best", "g/kWh now", "Saving %"):
+        table.add_column(name, justify="right" if "g/" in name or "%" in name else "left")
+    if energy_kwh is not None:
+        table.add_column("gCO2e best", justify="right")
+        table.add_column("gCO2e now", justify="right")
+    if len(rows) > 1:
+        table.add_column("vs home best %", justify="right")
+    for row in rows:
+        result = row.result
+        cells = [
+            result.zone + (" (home)" if row.home and len(rows) > 1 else ""),
+            _local(result.start),
+            _local(result.end),
+            f"{result.mean_intensity:.1f}",
+            f"{result.now_intensity:.1f}",
+            f"{result.savings_pct:.1f}",
+        ]
+        if energy_kwh is not None:
+            cells += [fmt_g(result.gco2e), fmt_g(result.gco2e_now)]
+        if len(rows) > 1:
+            cells.append(f"{row.saving_vs_home_best_pct:.1f}")
+        table.add_row(*cells)
+    console.print(table)
+    for row in rows:
+        chunks = getattr(row.result, "chunks", None)
+        if chunks and (row.home or len(rows) == 1):
+            console.print(f"Plan for {row.zone} ({len(chunks)} chunk(s), suspended in between):")
+            for start, end in chunks:
+                console.print(f"  run {_local(start)} → {_local(end)}")
+    for note in notes:
+        console.print(note, soft_wrap=True)
+    if emitted:
+        console.print(emitted, markup=False, highlight=False, soft_wrap=True)
+
+
+def _plot(path: Path, series: Any, result: Any) -> None:
+    """A PNG of the intensity with the chosen window or chunks shaded."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise InputError("--plot needs matplotlib.", "Install it: pip install matplotlib") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    lo, hi = result.earliest.timestamp(), result.deadline.timestamp()
+    keep = (series.times_s + series.step_s > lo) & (series.times_s < hi)
+    times = [
+        datetime.fromtimestamp(t, UTC)
+        for t in np.append(series.times_s[keep], series.times_s[keep][-1] + series.step_s)
+    ]
+    values = np.append(series.values[keep], series.values[keep][-1])
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.step(times, values, where="post", color="0.3", label=f"{series.zone} intensity")
+    for start, end in getattr(result, "chunks", None) or [(result.start, result.end)]:
+        ax.axvspan(start, end, color="tab:green", alpha=0.3)
+    ax.axvline(result.earliest, color="tab:blue", linestyle=":", label="earliest")
+    ax.axvline(result.deadline, color="tab:red", linestyle=":", label="deadline")
+    ax.set_ylabel("gCO2e/kWh")
+    ax.set_xlabel("time (UTC)")
+    ax.set_title(series.source, fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as error:
+        raise InputError(f"Cannot write the plot {str(path)!r}: {error.strerror}.") from None
+    finally:
+        plt.close(fig)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("schedule")(schedule)

@@ -1,0 +1,148 @@
+"""The profile: how runs are measured and accounted, as code.
+
+Sources, lowest priority first: defaults, `[tool.vatio]` in pyproject.toml or
+`vatio.toml` (the nearest one up from the working directory), environment
+variables (VATIO_ZONE, VATIO_STORE, VATIO_PUE, VATIO_INTERVAL), then flags.
+The resolved profile and where each value came from are stored with each run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vatio.errors import InputError, ProfileError
+from vatio.units import parse_duration
+
+ENV_KEYS = {
+    "VATIO_ZONE": "zone",
+    "VATIO_STORE": "store",
+    "VATIO_PUE": "pue",
+    "VATIO_INTERVAL": "interval",
+}
+
+
+class Profile(BaseModel):
+    """Validated settings; every field has a safe default except the grid zone."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    zone: str | None = Field(None, description="grid zone for carbon (e.g. ES, FR, DE, USA)")
+    pue: float = Field(1.0, ge=1.0, le=5.0, description="power usage effectiveness")
+    intensity: Literal["lca", "direct"] = Field("lca", description="life-cycle or direct")
+    store: str | None = Field(None, description="SQLAlchemy URL or SQLite path")
+    interval: float = Field(1.0, gt=0, le=60, description="sampling interval in seconds")
+    idle_baseline: float = Field(0.0, ge=0, le=600, description="seconds of idle measurement")
+    cpu_tdp_w: float | None = Field(None, gt=0, le=5000, description="override the CPU TDP")
+    memory_w_per_gb: float = Field(0.3725, gt=0, le=10, description="memory power model")
+    name: str | None = Field(None, description="default run name")
+
+    @field_validator("interval", "idle_baseline", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except InputError as error:
+                raise ValueError(error.message.rstrip(".") + "; use e.g. 500ms, 10s or 1m") from None
+        return value
+
+    @field_validator("zone")
+    @classmethod
+    def _zone_upper(cls, value: str | None) -> str | None:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+def find_profile_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest vatio.toml, or pyproject.toml with a [tool.vatio] table, from cwd up."""
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / "vatio.toml"
+        if candidate.is_file():
+            return candidate, _read_toml(candidate)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("vatio")
+            if table is not None:
+                return pyproject, table
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{path} is not valid TOML: {error}.", "Fix the syntax.") from None
+    except OSError as error:
+        raise ProfileError(f"Cannot read {path}: {error.strerror}.") from None
+    if path.name == "vatio.toml" and "tool" in data and "vatio" in data["tool"]:
+        return data["tool"]["vatio"]
+    return data
+
+
+def load_profile(
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[Profile, dict[str, str]]:
+    """The resolved profile and, for each set key, the source it came from."""
+    cwd = cwd or Path.cwd()
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    found = find_profile_file(cwd)
+    if found is not None:
+        path, table = found
+        where = f"{path}" + (" [tool.vatio]" if path.name == "pyproject.toml" else "")
+        _check_keys(table, where)
+        values.update(table)
+        sources.update(dict.fromkeys(table, where))
+    for variable, key in ENV_KEYS.items():
+        if env.get(variable):
+            values[key] = env[variable]
+            sources[key] = f"environment {variable}"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+            sources[key] = f"--{key.replace('_', '-')} flag"
+    try:
+        profile = Profile(**values)
+    except ValidationError as error:
+        raise _profile_error(error, values, sources) from None
+    return profile, sources
+
+
+def _check_keys(table: Mapping[str, Any], where: str) -> None:
+    known = list(Profile.model_fields)
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
+            raise ProfileError(f"{where}: unknown key `{key}`.", hint)
+
+
+def _profile_error(
+    error: ValidationError, values: Mapping[str, Any], sources: Mapping[str, str]
+) -> ProfileError:
+    first = error.errors()[0]
+    key = str(first["loc"][0]) if first["loc"] else "?"
+    where = sources.get(key, "profile")
+    message = first["msg"].rstrip(".")
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    return ProfileError(
+        f"{where}: `{key}` = {values.get(key)!r} is not valid: {message}.",
+        _field_hint(key),
+    )
+
+
+def _field_hint(key: str) -> str | None:
+    field = Profile.model_fields.get(key)
+    if field is None or not field.description:
+        return None
+    return f"`{key}` is the {field.description}."

@@ -1,0 +1,1 @@
+"""Bundled examples that need no download (scikit-learn's digits ship with the package)."""

@@ -1,0 +1,1 @@
+"""Energy measurement: sampler, timeline, attribution, tracker, results."""

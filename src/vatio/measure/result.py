@@ -1,0 +1,143 @@
+"""Results of a tracked run, serialisable to the canonical JSON kept in the store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+STATUSES = ("running", "completed", "failed", "interrupted", "killed")
+
+
+@dataclass
+class DeviceEnergy:
+    """One sensor's energy over the run, with how it was obtained."""
+
+    name: str
+    device: str
+    method: str
+    energy_j: float
+    low_j: float
+    high_j: float
+    process_energy_j: float | None
+    errors: int = 0
+    last_error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    started_at: str
+    ended_at: str
+    duration_s: float
+    energy_j: float
+    low_j: float
+    high_j: float
+    process_energy_j: float | None
+    co2e_g: float | None = None
+
+
+@dataclass
+class RunResult:
+    """Everything known about one run; energy in joules, carbon in gCO2e."""
+
+    id: str
+    name: str | None
+    command: list[str] | None
+    status: str
+    started_at: str
+    ended_at: str | None = None
+    duration_s: float | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    interval_s: float | None = None
+    devices: list[DeviceEnergy] = field(default_factory=list)
+    phases: list[PhaseResult] = field(default_factory=list)
+    work: dict[str, float] = field(default_factory=dict)
+    idle: dict[str, Any] | None = None
+    hourly: list[dict[str, Any]] = field(default_factory=list)
+    timeline: dict[str, Any] | None = None
+    carbon: dict[str, Any] | None = None
+    manifest: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None
+    sampler: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    # -- totals -----------------------------------------------------------------
+    @property
+    def energy_j(self) -> float | None:
+        """Machine energy of every device; None when no sensor produced a figure."""
+        if not self.devices:
+            return None
+        return sum(d.energy_j for d in self.devices)
+
+    @property
+    def energy_low_j(self) -> float | None:
+        return sum(d.low_j for d in self.devices) if self.devices else None
+
+    @property
+    def energy_high_j(self) -> float | None:
+        return sum(d.high_j for d in self.devices) if self.devices else None
+
+    @property
+    def measured_j(self) -> float:
+        return sum(d.energy_j for d in self.devices if d.method.startswith("measured:"))
+
+    @property
+    def estimated_j(self) -> float:
+        return sum(d.energy_j for d in self.devices if d.method.startswith("estimated:"))
+
+    @property
+    def process_energy_j(self) -> float | None:
+        parts = [d.process_energy_j for d in self.devices]
+        if not parts or any(p is None for p in parts):
+            return None
+        return sum(p for p in parts if p is not None)
+
+    @property
+    def energy_kwh(self) -> float | None:
+        return None if self.energy_j is None else self.energy_j / 3.6e6
+
+    @property
+    def method(self) -> str:
+        """The methods behind the total, e.g. 'measured:rapl+estimated:memory'."""
+        return "+".join(sorted({d.method for d in self.devices})) or "none"
+
+    @property
+    def co2e_g(self) -> float | None:
+        return None if self.carbon is None else self.carbon.get("co2e_g")
+
+    @property
+    def per_phase(self) -> dict[str, PhaseResult]:
+        return {p.name: p for p in self.phases}
+
+    @property
+    def energy_per_unit_j(self) -> dict[str, float]:
+        """Joules per unit of reported work (per sample, per token, ...)."""
+        total = self.energy_j
+        if total is None:
+            return {}
+        return {unit: total / count for unit, count in self.work.items() if count > 0}
+
+    # -- serialisation ----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["totals"] = {
+            "energy_j": self.energy_j,
+            "energy_low_j": self.energy_low_j,
+            "energy_high_j": self.energy_high_j,
+            "measured_j": self.measured_j,
+            "estimated_j": self.estimated_j,
+            "process_energy_j": self.process_energy_j,
+            "method": self.method,
+            "energy_per_unit_j": self.energy_per_unit_j,
+        }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["devices"] = [DeviceEnergy(**d) for d in data.get("devices", [])]
+        fields["phases"] = [PhaseResult(**p) for p in data.get("phases", [])]
+        return cls(**fields)

@@ -1,0 +1,146 @@
+"""Background sampling of every sensor into a bounded timeline.
+
+One daemon thread wakes every `interval_s`, takes a reading from each sensor
+and the tracked process tree, and records the difference since the last tick.
+Phase boundaries call `tick()` directly, under the same lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+from vatio.devices.common import ZERO, EnergySensor, Reading
+from vatio.errors import SensorReadError
+from vatio.measure.attribution import ProcessTree, machine_busy_cpu_s, share
+from vatio.measure.timeline import Timeline
+
+
+@dataclass
+class Totals:
+    """Cumulative machine and process energy per sensor at one instant."""
+
+    wall: float
+    machine: dict[str, Reading] = field(default_factory=dict)
+    process: dict[str, float] = field(default_factory=dict)
+
+    def minus(self, earlier: Totals) -> Totals:
+        return Totals(
+            self.wall - earlier.wall,
+            {k: v - earlier.machine.get(k, ZERO) for k, v in self.machine.items()},
+            {k: v - earlier.process.get(k, 0.0) for k, v in self.process.items()},
+        )
+
+
+class Sampler:
+    """Reads sensors on a timer and on demand; never lets a sensor error stop the run."""
+
+    def __init__(
+        self,
+        sensors: list[EnergySensor],
+        interval_s: float = 1.0,
+        pid: int | None = None,
+        max_points: int = 2048,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        limits = [s.max_interval_s for s in sensors if s.max_interval_s]
+        self.interval_s = min([interval_s, *limits])
+        self.sensors = sensors
+        self.timeline = Timeline([s.name for s in sensors], max_points=max_points)
+        self.tree = ProcessTree(pid) if pid is not None else None
+        self._wall = wall_clock
+        self._mono = monotonic
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last: Totals | None = None
+        self._last_tree_cpu = 0.0
+        self._last_busy = 0.0
+        self.ticks = 0
+        self.tick_cost_s = 0.0
+        self.pids: tuple[int, ...] = ()
+
+    def start(self) -> Totals:
+        now = self._mono()
+        for sensor in self.sensors:
+            sensor.start(now)
+        if self.tree is not None:
+            self._last_tree_cpu = self.tree.sample().cpu_s
+            self._last_busy = machine_busy_cpu_s()
+        self._last = Totals(
+            self._wall(),
+            {s.name: ZERO for s in self.sensors},
+            {s.name: 0.0 for s in self.sensors},
+        )
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="vatio-sampler", daemon=True)
+        self._thread.start()
+        return self._last
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.tick()
+
+    def stop(self) -> Totals:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        return self.tick()
+
+    def tick(self) -> Totals:
+        """Sample now; returns cumulative totals since start."""
+        with self._lock:
+            began = time.perf_counter()
+            totals = self._tick_locked()
+            self.tick_cost_s += time.perf_counter() - began
+            self.ticks += 1
+            return totals
+
+    def _tick_locked(self) -> Totals:
+        assert self._last is not None, "Sampler.tick() before start()"
+        now = self._mono()
+        wall = self._wall()
+        machine: dict[str, Reading] = {}
+        for sensor in self.sensors:
+            try:
+                machine[sensor.name] = sensor.read(now)
+            except SensorReadError as error:
+                sensor.errors += 1
+                sensor.last_error = str(error)
+                machine[sensor.name] = self._last.machine[sensor.name]
+        shares = self._process_shares()
+        deltas = []
+        process_deltas = []
+        process: dict[str, float] = {}
+        for sensor in self.sensors:
+            delta = machine[sensor.name] - self._last.machine[sensor.name]
+            part = delta.energy_j * shares.get(sensor.device, 1.0) if shares else 0.0
+            if sensor.device == "gpu" and self.pids:
+                gpu_share = sensor.process_share(self.pids)
+                part = delta.energy_j * (1.0 if gpu_share is None else gpu_share)
+            deltas.append((delta.energy_j, delta.low_j, delta.high_j))
+            process_deltas.append(part)
+            process[sensor.name] = self._last.process[sensor.name] + part
+        self.timeline.add(self._last.wall, wall, deltas, process_deltas)
+        self._last = Totals(wall, machine, process)
+        return self._last
+
+    def _process_shares(self) -> dict[str, float]:
+        """Share of CPU and memory energy that belongs to the tracked tree since the last tick."""
+        if self.tree is None:
+            return {}
+        sample = self.tree.sample()
+        self.pids = sample.pids
+        busy = machine_busy_cpu_s()
+        cpu_share = share(sample.cpu_s - self._last_tree_cpu, busy - self._last_busy)
+        self._last_tree_cpu, self._last_busy = sample.cpu_s, busy
+        used = float(psutil.virtual_memory().used)
+        memory_share = share(sample.rss_bytes, used)
+        return {"cpu": cpu_share, "dram": memory_share, "memory": memory_share}

@@ -1,0 +1,269 @@
+"""Tracker: start/stop/phase around any code, as a context manager or decorator.
+
+This layer measures energy only. Carbon, the manifest and the run store are
+added by `vatio.api.Tracker`, which subclasses this one through the
+`_on_start` / `_on_finish` hooks, so that lower layers never import higher ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from vatio.devices.common import EnergySensor
+from vatio.measure.result import DeviceEnergy, PhaseResult, RunResult
+from vatio.measure.sampler import Sampler, Totals
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def utc_iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(6)
+
+
+class Tracker:
+    """Measures the energy of the code between start() and stop()."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        interval_s: float = 1.0,
+        idle_baseline_s: float = 0.0,
+        sensors: list[EnergySensor] | None = None,
+        pid: int | None = None,
+        command: list[str] | None = None,
+        max_points: int = 2048,
+        discovery_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self.idle_baseline_s = idle_baseline_s
+        self.command = command
+        self.max_points = max_points
+        self.discovery_options = dict(discovery_options or {})
+        self._given_sensors = sensors
+        self._pid = pid
+        self._state_lock = threading.Lock()
+        self._sampler: Sampler | None = None
+        self._start_totals: Totals | None = None
+        self._started_wall: float | None = None
+        self._phases: list[PhaseResult] = []
+        self._work: dict[str, float] = {}
+        self._idle: dict[str, Any] | None = None
+        self.sensors: list[EnergySensor] = []
+        self.statuses: list = []
+        self.run_id = new_run_id()
+        self.result: RunResult | None = None
+
+    # -- lifecycle --------------------------------------------------------------
+    def start(self) -> Tracker:
+        """Begin measuring; a second call does nothing."""
+        with self._state_lock:
+            if self._sampler is not None:
+                return self
+            self.sensors = self._given_sensors or self._discover()
+            if self.idle_baseline_s > 0:
+                self._idle = self._measure_idle(self.idle_baseline_s)
+            pid = self._pid if self._pid is not None else os.getpid()
+            self._sampler = Sampler(
+                self.sensors, self.interval_s, pid=pid, max_points=self.max_points
+            )
+            self._start_totals = self._sampler.start()
+            self._started_wall = self._start_totals.wall
+            self.result = self._build_result("running", end=None)
+        self._on_start(self.result)
+        return self
+
+    def stop(
+        self, status: str = "completed", exit_code: int | None = None, error: str | None = None
+    ) -> RunResult:
+        """Finish and return the result; later calls return the same result unchanged."""
+        with self._state_lock:
+            if self._sampler is None:
+                raise RuntimeError("Tracker.stop() called before start()")
+            if self.result is not None and self.result.status != "running":
+                return self.result
+            end = self._sampler.stop()
+            for sensor in self.sensors:
+                sensor.close()
+            self.result = self._build_result(status, end=end, exit_code=exit_code, error=error)
+        self._on_finish(self.result)
+        return self.result
+
+    def _discover(self) -> list[EnergySensor]:
+        from vatio.devices.discovery import discover
+
+        found = discover(**self.discovery_options)
+        self.statuses = found.statuses
+        return found.sensors
+
+    def _measure_idle(self, seconds: float) -> dict[str, Any]:
+        """Average power per sensor with nothing of ours running, to subtract later."""
+        sampler = Sampler(self.sensors, self.interval_s, pid=None, max_points=64)
+        start = sampler.start()
+        time.sleep(seconds)
+        diff = sampler.stop().minus(start)
+        return {
+            "duration_s": diff.wall,
+            "power_w": {k: v.energy_j / diff.wall for k, v in diff.machine.items()}
+            if diff.wall > 0
+            else {},
+        }
+
+    # -- phases and work --------------------------------------------------------
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Measure a named part of the run (nesting allowed)."""
+        if self._sampler is None:
+            self.start()
+        assert self._sampler is not None
+        before = self._sampler.tick()
+        try:
+            yield
+        finally:
+            after = self._sampler.tick()
+            diff = after.minus(before)
+            self._phases.append(
+                PhaseResult(
+                    name=name,
+                    started_at=utc_iso(before.wall),
+                    ended_at=utc_iso(after.wall),
+                    duration_s=diff.wall,
+                    energy_j=sum(r.energy_j for r in diff.machine.values()),
+                    low_j=sum(r.low_j for r in diff.machine.values()),
+                    high_j=sum(r.high_j for r in diff.machine.values()),
+                    process_energy_j=sum(diff.process.values()),
+                )
+            )
+
+    def add_work(self, **units: float) -> None:
+        """Count work done (samples=..., tokens=...) for energy per unit."""
+        for unit, count in units.items():
+            if count < 0:
+                raise ValueError(f"work count for {unit!r} must not be negative")
+            self._work[unit] = self._work.get(unit, 0.0) + float(count)
+
+    # -- result -----------------------------------------------------------------
+    def _build_result(
+        self,
+        status: str,
+        end: Totals | None,
+        exit_code: int | None = None,
+        error: str | None = None,
+    ) -> RunResult:
+        assert self._start_totals is not None and self._sampler is not None
+        result = RunResult(
+            id=self.run_id,
+            name=self.name,
+            command=self.command,
+            status=status,
+            started_at=utc_iso(self._start_totals.wall),
+            interval_s=self._sampler.interval_s,
+            exit_code=exit_code,
+            error=error,
+        )
+        if end is None:
+            return result
+        diff = end.minus(self._start_totals)
+        has_process = self._sampler.tree is not None
+        result.ended_at = utc_iso(end.wall)
+        result.duration_s = diff.wall
+        result.devices = [
+            DeviceEnergy(
+                name=s.name,
+                device=s.device,
+                method=s.method,
+                energy_j=diff.machine[s.name].energy_j,
+                low_j=diff.machine[s.name].low_j,
+                high_j=diff.machine[s.name].high_j,
+                process_energy_j=diff.process[s.name] if has_process else None,
+                errors=s.errors,
+                last_error=s.last_error,
+                details=s.describe(),
+            )
+            for s in self.sensors
+        ]
+        result.phases = list(self._phases)
+        result.work = dict(self._work)
+        result.idle = self._idle_summary(result) if self._idle else None
+        timeline = self._sampler.timeline
+        result.timeline = timeline.to_dict()
+        result.hourly = [
+            {"hour": utc_iso(hour), "energy": bucket.energy}
+            for hour, bucket in sorted(timeline.hours.items())
+        ]
+        result.sampler = {
+            "ticks": self._sampler.ticks,
+            "cost_s": round(self._sampler.tick_cost_s, 6),
+            "interval_s": self._sampler.interval_s,
+        }
+        return result
+
+    def _idle_summary(self, result: RunResult) -> dict[str, Any]:
+        assert self._idle is not None and result.duration_s is not None
+        active = {}
+        for device in result.devices:
+            idle_j = self._idle["power_w"].get(device.name, 0.0) * result.duration_s
+            active[device.name] = max(device.energy_j - idle_j, 0.0)
+        return {**self._idle, "active_energy_j": sum(active.values()), "active_by_device_j": active}
+
+    # -- hooks for higher layers ------------------------------------------------
+    def _on_start(self, result: RunResult) -> None:
+        """Called once after start (the api layer records the run as running)."""
+
+    def _on_finish(self, result: RunResult) -> None:
+        """Called once after stop (the api layer adds carbon and stores the run)."""
+
+    # -- context manager and decorator -----------------------------------------
+    def __enter__(self) -> Tracker:
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.stop("completed", exit_code=0)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.stop("interrupted", error="KeyboardInterrupt")
+        else:
+            self.stop("failed", error=f"{exc_type.__name__}: {exc}")
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "interval_s": self.interval_s,
+            "idle_baseline_s": self.idle_baseline_s,
+            "sensors": self._given_sensors,
+            "pid": self._pid,
+            "command": self.command,
+            "max_points": self.max_points,
+            "discovery_options": self.discovery_options,
+        }
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            tracker = type(self)(**self._settings())
+            if tracker.name is None:
+                tracker.name = func.__qualname__
+            with tracker:
+                value = func(*args, **kwargs)
+            wrapper.last_result = tracker.result  # type: ignore[attr-defined]
+            return value
+
+        wrapper.last_result = None  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Run provenance: the manifest that lets a run be repeated and audited."""
