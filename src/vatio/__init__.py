@@ -12,9 +12,9 @@ __version__ = "0.1.0"
 __all__ = ["RunResult", "Tracker", "VatioError", "__version__", "track"]
 
 if TYPE_CHECKING:
+    from vatio.api import Tracker, track
     from vatio.errors import VatioError
     from vatio.measure.result import RunResult
-    from vatio.api import Tracker, track
 
 _LAZY = {
     "Tracker": "vatio.api",

@@ -183,7 +183,9 @@ class Tracker(MeasureTracker):
             folder = self.cwd / ".vatio" / "unsaved"
             folder.mkdir(parents=True, exist_ok=True)
             self.unsaved_path = folder / f"{result.id}.json"
-            self.unsaved_path.write_text(json.dumps(result.to_dict(), default=str), encoding="utf-8")
+            self.unsaved_path.write_text(
+                json.dumps(result.to_dict(), default=str), encoding="utf-8"
+            )
             sys.stderr.write(
                 f"vatio: warning: the run store could not be written ({error.message}); "
                 f"the run is saved in {self.unsaved_path}\n"

@@ -50,7 +50,9 @@ class Profile(BaseModel):
             try:
                 return parse_duration(value)
             except InputError as error:
-                raise ValueError(error.message.rstrip(".") + "; use e.g. 500ms, 10s or 1m") from None
+                raise ValueError(
+                    error.message.rstrip(".") + "; use e.g. 500ms, 10s or 1m"
+                ) from None
         return value
 
     @field_validator("zone")

@@ -218,7 +218,7 @@ def typical_year_proxy(
         values=history.values[index].copy(),
         step_s=3600.0,
         source=f"typical-year proxy from Electricity Maps {ref_year} history "
-        f"({history.zone}, {kind.upper()}) — not a forecast",
+        f"({kind.upper()}) — not a forecast",
         kind=kind,
         estimated=None if history.estimated is None else history.estimated[index].copy(),
     )

@@ -8,6 +8,7 @@ The child's exit code becomes vatio's (128 + N when signal N killed it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,10 +52,8 @@ def supervise(command: list[str]) -> Outcome:
         received.append(signum)
         if signum == signal.SIGINT and _terminal_delivers_sigint():
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             child.send_signal(signum)
-        except ProcessLookupError:
-            pass
 
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
     try:
@@ -104,7 +103,9 @@ def run_tracked(
     if json_output:
         from vatio.cli.output import print_json
 
-        print_json(result.to_dict() | {"store": tracker.store_url, "store_error": tracker.store_error})
+        print_json(
+            result.to_dict() | {"store": tracker.store_url, "store_error": tracker.store_error}
+        )
     elif not quiet:
         from rich.console import Console
 

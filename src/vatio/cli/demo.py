@@ -37,9 +37,11 @@ def demo(
         _, acc, samples = train(
             epochs=epochs,
             phase=tracker.phase,
-            on_epoch=lambda e, a: console.print(f"  epoch {e:>2}/{epochs}  test accuracy {a:.3f}")
-            if e % 5 == 0 or e == epochs
-            else None,
+            on_epoch=lambda e, a: (
+                console.print(f"  epoch {e:>2}/{epochs}  test accuracy {a:.3f}")
+                if e % 5 == 0 or e == epochs
+                else None
+            ),
         )
         tracker.add_work(samples=samples)
     assert tracker.result is not None

@@ -55,5 +55,7 @@ def hardware(
     estimated = [s.name for s in found.sensors if s.is_estimate]
     if estimated:
         console.print(
-            "Estimated (not measured): " + ", ".join(estimated) + ". Figures carry a low/high range."
+            "Estimated (not measured): "
+            + ", ".join(estimated)
+            + ". Figures carry a low/high range."
         )

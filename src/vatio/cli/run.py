@@ -24,7 +24,9 @@ def run_command(
     idle_baseline: str = ProfileOptions.idle_baseline,
     pue: float = ProfileOptions.pue,
     json_output: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but the command's output."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print nothing but the command's output."
+    ),
 ) -> None:
     from vatio.cli.child import run_tracked
     from vatio.errors import InputError

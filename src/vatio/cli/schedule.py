@@ -16,7 +16,7 @@ from vatio.errors import InputError, VatioError
 
 
 def parse_when(text: str, *, what: str) -> datetime:
-    """A UTC datetime from ISO-like text; local time of this machine unless it has an offset or Z."""
+    """UTC datetime from ISO-like text: local time of this machine unless it has an offset or Z."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -190,47 +190,64 @@ def _schedule(opts: dict[str, Any]) -> None:
     _print_table(rows, notes, emitted, energy_kwh)
 
 
+def _short(moment: datetime, same_day_as: datetime | None = None) -> str:
+    local = moment.astimezone()
+    if same_day_as is not None and local.date() == same_day_as.astimezone().date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d %b %H:%M")
+
+
 def _print_table(
     rows: list, notes: list[str], emitted: str | None, energy_kwh: float | None
 ) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     from vatio.cli.output import fmt_g
 
     console = Console()
-    table = Table(title="Greenest start" + (" by zone" if len(rows) > 1 else ""))
-    for name in ("Zone", "Start", "End", "g/kWh best", "g/kWh now", "Saving %"):
-        table.add_column(name, justify="right" if "g/" in name or "%" in name else "left")
+    zone_name = datetime.now().astimezone().strftime("%Z")
+    table = Table(
+        title="Greenest start" + (" by zone" if len(rows) > 1 else ""),
+        caption=f"Times in local time ({zone_name}); intensities in gCO2e/kWh.",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    headers = ["Zone", "Start", "End", "g/kWh", "now", "saved %"]
     if energy_kwh is not None:
-        table.add_column("gCO2e best", justify="right")
-        table.add_column("gCO2e now", justify="right")
+        headers += ["gCO2e", "saved g"]
     if len(rows) > 1:
-        table.add_column("vs home best %", justify="right")
+        headers.append("vs home %")
+    for name in headers:
+        left = name in headers[:3]
+        table.add_column(name, justify="left" if left else "right", no_wrap=left)
     for row in rows:
         result = row.result
         cells = [
-            result.zone + (" (home)" if row.home and len(rows) > 1 else ""),
-            _local(result.start),
-            _local(result.end),
-            f"{result.mean_intensity:.1f}",
-            f"{result.now_intensity:.1f}",
+            result.zone + ("*" if row.home and len(rows) > 1 else ""),
+            _short(result.start),
+            _short(result.end, result.start),
+            f"{result.mean_intensity:.0f}",
+            f"{result.now_intensity:.0f}",
             f"{result.savings_pct:.1f}",
         ]
         if energy_kwh is not None:
-            cells += [fmt_g(result.gco2e), fmt_g(result.gco2e_now)]
+            cells += [fmt_g(result.gco2e), fmt_g(result.gco2e_now - result.gco2e)]
         if len(rows) > 1:
             cells.append(f"{row.saving_vs_home_best_pct:.1f}")
         table.add_row(*cells)
     console.print(table)
+    if len(rows) > 1:
+        console.print("* home zone. 'vs home %' compares with the home zone's best window.")
     for row in rows:
         chunks = getattr(row.result, "chunks", None)
-        if chunks and (row.home or len(rows) == 1):
-            console.print(f"Plan for {row.zone} ({len(chunks)} chunk(s), suspended in between):")
+        if chunks and row.home:
+            console.print(f"Plan for {row.zone}: {len(chunks)} chunk(s), suspended in between")
             for start, end in chunks:
                 console.print(f"  run {_local(start)} → {_local(end)}")
     for note in notes:
-        console.print(note, soft_wrap=True)
+        console.print(note, soft_wrap=True, markup=False, highlight=False)
     if emitted:
         console.print(emitted, markup=False, highlight=False, soft_wrap=True)
 

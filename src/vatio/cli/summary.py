@@ -49,7 +49,8 @@ def render_summary(record: dict[str, Any], console: Console) -> None:
     if totals.get("process_energy_j") is not None:
         share = (totals["process_energy_j"] / energy * 100) if energy else 0.0
         row(
-            "energy (this job)", f"{fmt_kwh(totals['process_energy_j'])} kWh ({share:.0f}% of machine)"
+            "energy (this job)",
+            f"{fmt_kwh(totals['process_energy_j'])} kWh ({share:.0f}% of machine)",
         )
     idle = record.get("idle")
     if idle:

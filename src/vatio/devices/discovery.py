@@ -31,18 +31,16 @@ def discover(
 
     found = Discovery()
     rapl = discover_rapl(powercap_root)
-    found.sensors += rapl.sensors
     found.statuses += rapl.statuses
-    devices = {s.device for s in rapl.sensors}
+    found.sensors += _whole_families(rapl, found.statuses)
+    devices = {s.device for s in found.sensors}
 
     if "cpu" not in devices:
         model = build_cpu_model(tdp_override_w=cpu_tdp_w)
         cpu = CpuTdpEstimator(model)
         found.sensors.append(cpu)
         found.statuses.append(
-            SensorStatus(
-                "CPU estimate", True, cpu.method, "; ".join(model.assumptions), None
-            )
+            SensorStatus("CPU estimate", True, cpu.method, "; ".join(model.assumptions), None)
         )
     if "dram" not in devices:
         kwargs = {} if memory_w_per_gb is None else {"w_per_gb": memory_w_per_gb}
@@ -56,3 +54,31 @@ def discover(
         found.sensors += gpus.sensors
         found.statuses += gpus.statuses
     return found
+
+
+def _whole_families(rapl: Discovery, statuses: list[SensorStatus]) -> list:
+    """RAPL sensors of families where every domain is readable.
+
+    One readable socket and one denied would otherwise leave the denied one
+    neither measured nor estimated; the whole family falls back to estimation.
+    """
+    kept = []
+    for family in ("cpu", "dram"):
+        members = [s for s in rapl.sensors if s.device == family]
+        broken = [
+            st for st in rapl.statuses if not st.available and st.name.startswith(f"{family}:")
+        ]
+        if members and broken:
+            statuses.append(
+                SensorStatus(
+                    f"{family} (RAPL)",
+                    False,
+                    None,
+                    f"RAPL {family} domains only partly readable "
+                    f"({', '.join(st.name for st in broken)}); estimating all of them instead",
+                    broken[0].hint,
+                )
+            )
+            continue
+        kept += members
+    return kept

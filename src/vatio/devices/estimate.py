@@ -34,7 +34,11 @@ class CpuPowerModel:
         """Central, low and high power (W) at a machine utilisation in [0, 1]."""
         u = min(max(utilisation, 0.0), 1.0)
         central = self.tdp_w * u
-        return central, LOW_FACTOR * central, self.tdp_w * (IDLE_FLOOR_HIGH + (1 - IDLE_FLOOR_HIGH) * u)
+        return (
+            central,
+            LOW_FACTOR * central,
+            self.tdp_w * (IDLE_FLOOR_HIGH + (1 - IDLE_FLOOR_HIGH) * u),
+        )
 
 
 def cpu_model_name(cpuinfo_path: str = "/proc/cpuinfo") -> str:
@@ -54,7 +58,9 @@ def _socket_count(cpuinfo_path: str = "/proc/cpuinfo") -> int:
     ids = set()
     try:
         with open(cpuinfo_path, encoding="utf-8", errors="replace") as handle:
-            ids = {line.split(":", 1)[1].strip() for line in handle if line.startswith("physical id")}
+            ids = {
+                line.split(":", 1)[1].strip() for line in handle if line.startswith("physical id")
+            }
     except OSError:
         pass
     return max(len(ids), 1)
@@ -151,7 +157,9 @@ class CpuTdpEstimator(EnergySensor):
             self.utilisation = (busy - last_busy) / span
             central, low, high = self.model.power(self.utilisation)
             t = self._total
-            self._total = Reading(t.energy_j + central * dt, t.low_j + low * dt, t.high_j + high * dt)
+            self._total = Reading(
+                t.energy_j + central * dt, t.low_j + low * dt, t.high_j + high * dt
+            )
         self._last = (now, busy, total)
         return self._total
 

@@ -70,7 +70,11 @@ class Sampler:
     def start(self) -> Totals:
         now = self._mono()
         for sensor in self.sensors:
-            sensor.start(now)
+            try:
+                sensor.start(now)
+            except SensorReadError as error:  # the next good read becomes the zero point
+                sensor.errors += 1
+                sensor.last_error = str(error)
         if self.tree is not None:
             self._last_tree_cpu = self.tree.sample().cpu_s
             self._last_busy = machine_busy_cpu_s()

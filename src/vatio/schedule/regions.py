@@ -50,7 +50,7 @@ def compare_regions(
     deadline: datetime | None = None,
     *,
     interruptible: bool = False,
-    min_chunk_s: float | timedelta = 0.0,
+    min_chunk_s: float | timedelta | None = None,
     energy_kwh: float | None = None,
 ) -> list[RegionRow]:
     """Rows sorted by mean intensity (cleanest first); the first series is the home zone.

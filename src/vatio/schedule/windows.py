@@ -48,7 +48,7 @@ def _span(
         raise InputError(f"The duration must be positive, not {duration_s:g} s.")
     start_s, end_s = float(series.times_s[0]), series.end_s
     want_lo = _epoch(earliest, start_s)
-    want_hi = _epoch(deadline, end_s)
+    want_hi = _epoch(deadline, math.inf)
     if want_hi < want_lo + duration_s - 1e-6:
         raise InputError(
             f"The deadline {_utc(want_hi):%Y-%m-%d %H:%M} UTC is earlier than the earliest start "
@@ -229,10 +229,34 @@ class SlotPlan:
         return data
 
 
-def _resolution(step_s: float, duration_s: float, min_chunk_s: float) -> int:
-    """Grid unit: gcd of step, duration and min chunk in whole minutes (at least 60 s)."""
-    minutes = [max(1, math.ceil(x / 60 - 1e-9)) for x in (step_s, duration_s, min_chunk_s) if x > 0]
-    return 60 * math.gcd(*minutes)
+_DP_LIMIT = 30_000_000  # units x states of the DP before falling back to a coarser grid
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, math.ceil(seconds / 60 - 1e-9))
+
+
+def _grid(
+    series: IntensitySeries, lo: float, hi: float, duration: float, min_chunk: float
+) -> tuple[float, int, int]:
+    """First unit start, unit length (s) and unit count for the slot planner.
+
+    Prefer units that divide the step, duration, min chunk and the offsets of
+    earliest and deadline from the step grid, so every unit has one intensity
+    and the plan is exact; if that grid is too fine for the DP, use units of
+    gcd(step, duration, min chunk) anchored at the earliest start.
+    """
+    t0, step_min = float(series.times_s[0]), _minutes(series.step_s)
+    base = [step_min, _minutes(duration)] + ([_minutes(min_chunk)] if min_chunk > 0 else [])
+    first = t0 + 60 * math.ceil((lo - t0) / 60 - 1e-9)
+    offsets = [round((first - t0) / 60) % step_min, math.floor((hi - t0) / 60 + 1e-9) % step_min]
+    unit = 60 * math.gcd(*base, *offsets)
+    n_units = int((hi - first + 1e-6) // unit)
+    k, m = duration / unit, max(1.0, min_chunk / unit)
+    if n_units * unit >= duration and (m <= 1 or n_units * (k + 1) * (m + 1) <= _DP_LIMIT):
+        return first, unit, n_units
+    unit = 60 * math.gcd(*base)
+    return lo, unit, int((hi - lo + 1e-6) // unit)
 
 
 def cheapest_slots(
@@ -240,39 +264,42 @@ def cheapest_slots(
     duration_s: float | timedelta,
     earliest: datetime | None = None,
     deadline: datetime | None = None,
-    min_chunk_s: float | timedelta = 0.0,
+    min_chunk_s: float | timedelta | None = None,
     *,
     energy_kwh: float | None = None,
 ) -> SlotPlan:
     """The cheapest `duration_s` of run time in [earliest, deadline], in chunks >= `min_chunk_s`.
 
-    Algorithm: the span is cut into units of u = gcd(step, duration, min chunk)
-    (whole minutes) anchored at the earliest start; each unit costs its exact
-    integral. Without a chunk constraint the K cheapest units are taken (stable
-    sort, so ties go early); otherwise an exact DP over (units taken, length of
-    the current run capped at M) finds the optimum. The result is exact among
-    plans on that grid, which is exact outright when the earliest start lies on
-    a step boundary and chunks align to steps. A chunk longer than the job
-    counts as the whole job. Durations are rounded up to whole minutes.
+    `min_chunk_s` defaults to one step of the series; 0 means no minimum. The
+    span is cut into equal units (see `_grid`), each costing its exact
+    integral. With no chunk minimum the K cheapest units are taken (stable
+    sort: ties go early); otherwise an exact DP over (units taken, length of
+    the current run capped at M units) finds the optimum, O(units x K x M).
+    The plan is optimal among plans on that grid; on the step-aligned grid
+    (the usual case) every unit has a single intensity. A minimum chunk longer
+    than the job means one contiguous chunk. Durations round up to whole minutes.
     """
-    duration = 60.0 * math.ceil(_seconds(duration_s) / 60 - 1e-9)
+    duration = 60.0 * _minutes(_seconds(duration_s))
+    min_chunk = series.step_s if min_chunk_s is None else _seconds(min_chunk_s)
     lo, hi = _span(series, duration, earliest, deadline)
-    unit = _resolution(series.step_s, duration, _seconds(min_chunk_s))
+    first, unit, n_units = _grid(series, lo, hi, duration, min_chunk)
     k_units = round(duration / unit)
-    m_units = min(max(1, math.ceil(_seconds(min_chunk_s) / unit - 1e-9)), k_units)
-    n_units = int((hi - lo + 1e-6) // unit)
+    m_units = min(max(1, math.ceil(min_chunk / unit - 1e-9)), k_units)
     edges, integral = _cumulative(series, lo, hi)
-    bounds = unit * np.arange(n_units + 1, dtype=float)
+    bounds = (first - lo) + unit * np.arange(n_units + 1, dtype=float)
     costs = np.diff(np.interp(bounds, edges, integral))
+    # Snap rounding noise so that equal intensities tie exactly (ties then go early).
+    scale = float(np.abs(costs).max()) or 1.0
+    ranked = np.round(costs / scale, 9)
     if m_units <= 1:
-        chosen = np.sort(np.argsort(costs, kind="stable")[:k_units])
+        chosen = np.sort(np.argsort(ranked, kind="stable")[:k_units])
     else:
-        chosen = _dp_slots(costs, k_units, m_units)
+        chosen = _dp_slots(ranked, k_units, m_units)
     take = np.zeros(n_units + 2, dtype=np.int8)
     take[chosen + 1] = 1
     change = np.flatnonzero(np.diff(take))
     chunks = tuple(
-        (_utc(lo + unit * a), _utc(lo + unit * b))
+        (_utc(first + unit * a), _utc(first + unit * b))
         for a, b in zip(change[::2], change[1::2], strict=True)
     )
     return SlotPlan(
@@ -283,7 +310,7 @@ def cheapest_slots(
         deadline=_utc(hi),
         zone=series.zone,
         source=series.source,
-        min_chunk_s=m_units * unit,
+        min_chunk_s=float(m_units * unit),
         resolution_s=float(unit),
         energy_kwh=energy_kwh,
     )

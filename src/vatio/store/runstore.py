@@ -8,6 +8,7 @@ retried, so many `vatio run` processes can share one store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -81,10 +82,10 @@ class RunStore:
                 sa.select(meta.c.value).where(meta.c.key == "schema_version")
             ).scalar()
             if found is None:
-                try:
-                    conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                except IntegrityError:
-                    pass
+                with contextlib.suppress(IntegrityError):
+                    conn.execute(
+                        meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                    )
             elif int(found) != SCHEMA_VERSION:
                 raise StoreError(
                     f"The store {self.url} has schema version {found}; this vatio reads version "
@@ -100,7 +101,9 @@ class RunStore:
             except OperationalError as error:
                 transient = "locked" in str(error) or "busy" in str(error)
                 if not transient or attempt == attempts - 1:
-                    raise StoreError(f"Cannot use the run store {self.url}: {error.orig}.") from None
+                    raise StoreError(
+                        f"Cannot use the run store {self.url}: {error.orig}."
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")

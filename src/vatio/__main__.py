@@ -1,0 +1,5 @@
+"""`python -m vatio` is the `vatio` command."""
+
+from vatio.cli.app import main
+
+main()

@@ -1,0 +1,35 @@
+"""Run the real `vatio` command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+VATIO = [sys.executable, "-m", "vatio"]
+
+
+def env_for(store: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
+    if store is not None:
+        env["VATIO_STORE"] = str(store)
+    return env
+
+
+def vatio(*args: str, store: Path | None = None, timeout: float = 60, **kwargs):
+    return subprocess.run(
+        [*VATIO, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env_for(store),
+        **kwargs,
+    )
+
+
+def runs_json(store: Path) -> list[dict]:
+    done = vatio("runs", "list", "--json", "--limit", "0", store=store)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

@@ -1,0 +1,103 @@
+import time
+
+import pytest
+
+from tests.measure.fakes import ConstantPowerSensor
+from vatio.measure.sampler import Sampler
+from vatio.measure.tracker import Tracker
+
+
+def test_phases_work_and_idempotent_stop():
+    sensor = ConstantPowerSensor(watts=50.0)
+    tracker = Tracker("t", interval_s=0.05, sensors=[sensor])
+    tracker.start()
+    tracker.start()  # second start is a no-op
+    with tracker.phase("a"):
+        time.sleep(0.2)
+    tracker.add_work(samples=100)
+    tracker.add_work(samples=50)
+    result = tracker.stop()
+    again = tracker.stop("failed")
+    assert again is result and result.status == "completed"
+    assert result.energy_j == pytest.approx(50.0 * result.duration_s, rel=0.02)
+    phase = result.per_phase["a"]
+    assert phase.energy_j == pytest.approx(50.0 * phase.duration_s, rel=1e-3)
+    assert result.work == {"samples": 150.0}
+    assert result.energy_per_unit_j["samples"] == pytest.approx(result.energy_j / 150)
+    assert result.method == "measured:rapl"
+
+
+def test_sensor_error_mid_run_is_counted_and_energy_recovered():
+    sensor = ConstantPowerSensor(watts=10.0, fail_reads={2, 3})
+    tracker = Tracker(interval_s=0.02, sensors=[sensor])
+    tracker.start()
+    time.sleep(0.15)
+    result = tracker.stop()
+    device = result.devices[0]
+    assert device.errors == 2
+    assert "scripted failure" in device.last_error
+    assert device.energy_j == pytest.approx(10.0 * result.duration_s, rel=0.02)
+
+
+def test_context_manager_records_failure_and_interrupt():
+    tracker = Tracker(sensors=[ConstantPowerSensor()])
+    with pytest.raises(ValueError), tracker:
+        raise ValueError("boom")
+    assert tracker.result.status == "failed"
+    assert "boom" in tracker.result.error
+    tracker = Tracker(sensors=[ConstantPowerSensor()])
+    with pytest.raises(KeyboardInterrupt), tracker:
+        raise KeyboardInterrupt
+    assert tracker.result.status == "interrupted"
+
+
+def test_decorator_makes_a_fresh_run_per_call():
+    @Tracker(sensors=[ConstantPowerSensor()])
+    def work(x):
+        return x * 2
+
+    assert work(2) == 4
+    first = work.last_result
+    assert work(3) == 6
+    assert work.last_result.id != first.id
+    assert work.last_result.name.endswith("work")
+
+
+def test_idle_baseline_is_subtracted():
+    sensor = ConstantPowerSensor(watts=20.0)
+    tracker = Tracker(interval_s=0.02, sensors=[sensor], idle_baseline_s=0.1)
+    tracker.start()
+    time.sleep(0.1)
+    result = tracker.stop()
+    assert result.idle["power_w"]["cpu:fake"] == pytest.approx(20.0, rel=0.05)
+    # constant power: the active energy above idle is about zero
+    assert result.idle["active_energy_j"] <= 0.1 * result.energy_j
+
+
+def test_process_share_of_a_busy_process_is_large():
+    """Our own busy loop should own most of the CPU time while it runs."""
+    sensor = ConstantPowerSensor(watts=10.0)
+    tracker = Tracker(interval_s=0.05, sensors=[sensor])
+    tracker.start()
+    end = time.perf_counter() + 0.4
+    while time.perf_counter() < end:
+        pass
+    result = tracker.stop()
+    assert 0.0 < result.process_energy_j <= result.energy_j + 1e-9
+
+
+def test_sampler_respects_sensor_poll_limit():
+    class Wrapping(ConstantPowerSensor):
+        max_interval_s = 0.25
+
+    sampler = Sampler([Wrapping()], interval_s=1.0)
+    assert sampler.interval_s == 0.25
+
+
+def test_memory_is_bounded_for_long_runs():
+    sampler = Sampler([ConstantPowerSensor()], interval_s=1.0, max_points=64)
+    sampler.start()
+    sampler._stop.set()
+    for _ in range(1000):
+        sampler.tick()
+    assert len(sampler.timeline.t0) <= 64
