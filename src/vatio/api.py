@@ -60,12 +60,12 @@ class Tracker(MeasureTracker):
         self.store_error: str | None = None
         self.unsaved_path: Path | None = None
         if profile.zone:
-            from vatio.carbon.intensity import resolve_zone
+            from vatio.carbon.zones import resolve_zone
 
             resolve_zone(profile.zone)
         self.store_url: str | None = None
         if self.store_enabled:
-            from vatio.store.runstore import resolve_url
+            from vatio.store.location import resolve_url
 
             self.store_url = resolve_url(profile.store, self.cwd)
         options = {"cpu_tdp_w": profile.cpu_tdp_w, "memory_w_per_gb": profile.memory_w_per_gb}

@@ -22,29 +22,16 @@ from vatio.devices.common import (
     Reading,
     SensorStatus,
 )
+from vatio.devices.visibility import NO_GPU_HINT, gpu_status, nvml_optional, nvml_text, visible_gpus
 from vatio.errors import SensorReadError
 
 #: NVML power readings are themselves averaged over about a second on most boards
 POWER_INTERVAL_S = 1.0
 _COUNTER_FN, _POWER_FN = "nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetPowerUsage"
-_NO_GPU_HINT = "No NVIDIA GPU or driver here; GPU energy is not measured."
 _POWER_ASSUMPTION = (
     f"Power sampled every <= {POWER_INTERVAL_S:g} s and integrated with the trapezoid rule; "
     "changes faster than that are smoothed (a few percent of the energy for bursty loads)."
 )
-
-
-def _text(value: Any) -> str:
-    """pynvml returns str in new versions and bytes in old ones."""
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def _optional(fn: Any, *args: Any) -> Any:
-    """Call an NVML query that some drivers or boards lack; None when it fails."""
-    try:
-        return fn(*args)
-    except Exception:  # any NVML or ctypes failure means "unknown" here
-        return None
 
 
 def _load(nvml: Any) -> tuple[Any, str]:
@@ -55,10 +42,6 @@ def _load(nvml: Any) -> tuple[Any, str]:
     except ImportError as exc:
         return None, f"nvidia-ml-py not installed: {exc}"
     return pynvml, ""
-
-
-def _note(detail: str, hint: str | None = None, name: str = "nvidia") -> SensorStatus:
-    return SensorStatus(name, False, None, f"NVIDIA: {detail}", hint)
 
 
 class _Session:
@@ -76,7 +59,7 @@ class _Session:
 
 def _cuda_version(nvml: Any) -> str | None:
     for fn_name in ("nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion"):
-        value = _optional(getattr(nvml, fn_name, None))
+        value = nvml_optional(getattr(nvml, fn_name, None))
         if value:
             return f"{value // 1000}.{value % 1000 // 10}"
     return None
@@ -84,14 +67,14 @@ def _cuda_version(nvml: Any) -> str | None:
 
 def _device_facts(nvml: Any, handle: Any) -> dict[str, Any]:
     """Static facts for describe() and the run manifest."""
-    memory = _optional(nvml.nvmlDeviceGetMemoryInfo, handle)
-    limit_mw = _optional(nvml.nvmlDeviceGetEnforcedPowerLimit, handle)
-    driver = _optional(nvml.nvmlSystemGetDriverVersion)
+    memory = nvml_optional(nvml.nvmlDeviceGetMemoryInfo, handle)
+    limit_mw = nvml_optional(nvml.nvmlDeviceGetEnforcedPowerLimit, handle)
+    driver = nvml_optional(nvml.nvmlSystemGetDriverVersion)
     return {
-        "model": _text(_optional(nvml.nvmlDeviceGetName, handle) or "unknown"),
-        "uuid": _text(_optional(nvml.nvmlDeviceGetUUID, handle) or ""),
+        "model": nvml_text(nvml_optional(nvml.nvmlDeviceGetName, handle) or "unknown"),
+        "uuid": nvml_text(nvml_optional(nvml.nvmlDeviceGetUUID, handle) or ""),
         "memory_total_mb": round(memory.total / 2**20) if memory is not None else None,
-        "driver": _text(driver) if driver else None,
+        "driver": nvml_text(driver) if driver else None,
         "cuda": _cuda_version(nvml),
         "power_limit_w": limit_mw / 1000 if limit_mw else None,
     }
@@ -189,7 +172,7 @@ class NvidiaSensor(EnergySensor):
         """
         kinds = ("Compute", "Graphics")
         fns = [getattr(self._nvml, f"nvmlDeviceGet{k}RunningProcesses", None) for k in kinds]
-        lists = [_optional(fn, self.handle) for fn in fns]
+        lists = [nvml_optional(fn, self.handle) for fn in fns]
         if all(procs is None for procs in lists):
             return None
         procs = [p for found in lists for p in found or []]
@@ -221,79 +204,18 @@ class NvidiaSensor(EnergySensor):
             self._session.shutdown_if_unused()
 
 
-def visible_gpus(nvml: Any, env: Mapping[str, str]) -> tuple[list[int], list[SensorStatus]]:
-    """NVML indices of the GPUs CUDA would use here, following CUDA_VISIBLE_DEVICES rules."""
-    count = nvml.nvmlDeviceGetCount()
-    raw = env.get("CUDA_VISIBLE_DEVICES")
-    if raw is None:
-        return list(range(count)), []
-    if not raw.strip():
-        return [], [_note("CUDA_VISIBLE_DEVICES is empty: no GPU is visible to this process")]
-    uuids = [_uuid_of(nvml, i) for i in range(count)]
-    chosen: list[int] = []
-    notes: list[SensorStatus] = []
-    for entry in (e.strip() for e in raw.split(",")):
-        index: int | None = None
-        if entry.upper().startswith("MIG-"):
-            index = _mig_parent(nvml, entry, uuids)
-            what = f"MIG device {entry}"
-            if index is None:
-                notes.append(_note(f"{what} not found in NVML; skipped"))
-                continue
-            notes.append(_note(f"{what} is on GPU {index}; its energy is the whole GPU's"))
-        elif entry.isdigit():
-            index = int(entry) if int(entry) < count else None
-        elif entry.upper().startswith("GPU-"):
-            index = _prefix_match(entry, uuids)
-        if index is None:  # CUDA stops at the first invalid entry
-            bad = f"CUDA_VISIBLE_DEVICES entry {entry!r} matches no GPU; it and later ones ignored"
-            notes.append(_note(bad))
-            break
-        if index not in chosen:
-            chosen.append(index)
-    by_index = any(e.strip().isdigit() for e in raw.split(","))
-    if by_index and count > 1 and env.get("CUDA_DEVICE_ORDER") != "PCI_BUS_ID":
-        order = "export CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA uses that order too"
-        notes.append(_note("CUDA_VISIBLE_DEVICES indices read in NVML (PCI bus) order", order))
-    return chosen, notes
-
-
-def _uuid_of(nvml: Any, index: int) -> str:
-    handle = _optional(nvml.nvmlDeviceGetHandleByIndex, index)
-    return _text(_optional(nvml.nvmlDeviceGetUUID, handle) or "") if handle is not None else ""
-
-
-def _prefix_match(prefix: str, uuids: list[str]) -> int | None:
-    """CUDA accepts any unambiguous prefix of a GPU UUID."""
-    hits = [i for i, u in enumerate(uuids) if u and u.lower().startswith(prefix.lower())]
-    return hits[0] if len(hits) == 1 else None
-
-
-def _mig_parent(nvml: Any, entry: str, uuids: list[str]) -> int | None:
-    """Index of the GPU holding a MIG instance (MIG-<uuid>, or the old MIG-GPU-<uuid>/gi/ci)."""
-    if entry.upper().startswith("MIG-GPU-"):
-        return _prefix_match(entry[4:].split("/")[0], uuids)
-    try:
-        parent = nvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(
-            nvml.nvmlDeviceGetHandleByUUID(entry)
-        )
-        return uuids.index(_text(nvml.nvmlDeviceGetUUID(parent)))
-    except Exception:  # unknown UUID, no MIG support, old pynvml
-        return None
-
-
 def discover_nvidia(nvml: Any = None, env: Mapping[str, str] = os.environ) -> Discovery:
     """Make a sensor for every GPU visible to this process (CUDA_VISIBLE_DEVICES honoured)."""
     found = Discovery()
     nvml, reason = _load(nvml)
     if nvml is None:
-        found.statuses.append(_note(f"NVML not available ({reason})", _NO_GPU_HINT))
+        found.statuses.append(gpu_status(f"NVML not available ({reason})", NO_GPU_HINT))
         return found
     try:
         nvml.nvmlInit()
     except Exception as exc:  # LibraryNotFound, DriverNotLoaded, OSError...
         reason = f"{type(exc).__name__}: {exc}"
-        found.statuses.append(_note(f"NVML not available ({reason})", _NO_GPU_HINT))
+        found.statuses.append(gpu_status(f"NVML not available ({reason})", NO_GPU_HINT))
         return found
     session = _Session(nvml)
     try:
@@ -302,7 +224,7 @@ def discover_nvidia(nvml: Any = None, env: Mapping[str, str] = os.environ) -> Di
         for index in indices:
             _add_sensor(session, index, found)
     except nvml.NVMLError as exc:  # e.g. the GPU count itself fails
-        found.statuses.append(_note(f"NVML failed while listing GPUs ({exc})", _NO_GPU_HINT))
+        found.statuses.append(gpu_status(f"NVML failed while listing GPUs ({exc})", NO_GPU_HINT))
     finally:
         session.shutdown_if_unused()
     return found
@@ -314,13 +236,13 @@ def _add_sensor(session: _Session, index: int, found: Discovery) -> None:
     try:
         handle = nvml.nvmlDeviceGetHandleByIndex(index)
     except nvml.NVMLError as exc:
-        found.statuses.append(_note(f"GPU {index} unusable ({exc})", name=name))
+        found.statuses.append(gpu_status(f"GPU {index} unusable ({exc})", name=name))
         return
     counter_error = _probe(nvml, "nvmlDeviceGetTotalEnergyConsumption", handle)
     power_error = _probe(nvml, "nvmlDeviceGetPowerUsage", handle) if counter_error else None
     if power_error is not None:
         detail = f"GPU {index} reports neither energy ({counter_error}) nor power ({power_error})"
-        found.statuses.append(_note(detail, name=name))
+        found.statuses.append(gpu_status(detail, name=name))
         return
     sensor = NvidiaSensor(session, index, handle, counter=counter_error is None)
     not_supported = getattr(nvml, "NVMLError_NotSupported", ())
@@ -359,4 +281,4 @@ def gpu_inventory(nvml: Any = None) -> list[dict]:
     except Exception:  # a manifest without GPUs beats a failed run
         return []
     finally:
-        _optional(nvml.nvmlShutdown)
+        nvml_optional(nvml.nvmlShutdown)

@@ -1,5 +1,5 @@
-"""The run store: SQLAlchemy Core over SQLite by default, any SQLAlchemy URL otherwise."""
+"""The run store: SQLAlchemy Core over SQLite by default, any SQLAlchemy URL otherwise.
 
-from vatio.store.runstore import RunStore, open_store
-
-__all__ = ["RunStore", "open_store"]
+Import `vatio.store.runstore` for RunStore; this package stays light so that
+resolving where the store lives costs no SQLAlchemy import.
+"""

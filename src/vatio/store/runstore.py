@@ -24,28 +24,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from vatio.canonical import sha256_hex
 from vatio.errors import StoreError, UnknownRunError
 from vatio.measure.result import RunResult
+from vatio.store.location import resolve_url
 from vatio.store.schema import SCHEMA_VERSION, meta, metadata, runs
 
-DEFAULT_PATH = Path(".vatio") / "vatio.db"
 SUMMARY_COLUMNS = [c for c in runs.c if c.name != "record"]
 STALE_HEARTBEAT_S = 600.0
 T = TypeVar("T")
-
-
-def resolve_url(spec: str | None, cwd: Path | None = None) -> str:
-    """A SQLAlchemy URL from a URL, a file path, or nothing (the default SQLite file)."""
-    if spec and "://" in spec:
-        return spec
-    path = Path(spec) if spec else (cwd or Path.cwd()) / DEFAULT_PATH
-    path = path.expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(
-            f"Cannot create the store folder {path.parent}: {error.strerror}.",
-            "Pass a writable path with --store or VATIO_STORE.",
-        ) from None
-    return f"sqlite:///{path.resolve()}"
 
 
 def _now_iso() -> str:
