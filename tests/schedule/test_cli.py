@@ -28,7 +28,9 @@ def app() -> typer.Typer:
 
 
 def invoke(app: typer.Typer, *args: str):
-    return CliRunner().invoke(app, ["schedule", *args], env={"VATIO_ELECTRICITYMAPS_KEY": ""})
+    return CliRunner().invoke(
+        app, ["schedule", *args], env={"VATIO_ELECTRICITYMAPS_KEY": "", "VATIO_ZONE": ""}
+    )
 
 
 def test_json_window(app):
@@ -125,6 +127,16 @@ def test_bad_forecast_file_and_horizon(app, tmp_path):
     path.write_text("time,intensity\n2026-11-26T10:00Z,1\n2026-11-26T11:00Z,2\n")
     result = invoke(app, "--zone", "ES", "--duration", "3h", "--forecast", str(path), *WHEN)
     assert result.exit_code == 2 and "forecast horizon" in result.stderr
+
+
+def test_zone_from_environment(app):
+    result = CliRunner().invoke(
+        app, ["schedule", "--duration", "1h", *WHEN, "--json"], env={"VATIO_ZONE": "fr"}
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["home"]["zone"] == "FR"
+    assert "Zone FR from environment VATIO_ZONE." in data["notes"]
 
 
 def test_module_import_stays_light():

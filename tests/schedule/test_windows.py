@@ -155,11 +155,29 @@ def brute_force_slots(costs: list[int], k: int, m: int) -> float:
 
 
 @settings(max_examples=120, deadline=None)
-@given(values=st.lists(st.integers(0, 100), min_size=1, max_size=10), data=st.data())
-def test_cheapest_slots_matches_brute_force(values, data):
-    k = data.draw(st.integers(1, len(values)))
+@given(
+    values=st.lists(st.integers(0, 100), min_size=1, max_size=6),
+    halves=st.booleans(),
+    data=st.data(),
+)
+def test_cheapest_slots_matches_brute_force(values, halves, data):
+    per_hour = 2 if halves else 1  # half-hour durations and chunks on hourly data
+    costs = [v for v in values for _ in range(per_hour)]
+    k = data.draw(st.integers(1, len(costs)))
     m = data.draw(st.integers(1, k))
-    plan = cheapest_slots(series(values), k * H, min_chunk_s=m * H)
-    assert plan.duration_s == k * H
-    assert all((b - a).total_seconds() >= m * H for a, b in plan.chunks)
-    assert plan.mean_intensity * k == pytest.approx(brute_force_slots(values, k, m))
+    unit = H / per_hour
+    plan = cheapest_slots(series(values), k * unit, min_chunk_s=m * unit)
+    assert plan.duration_s == k * unit
+    assert all((b - a).total_seconds() >= m * unit for a, b in plan.chunks)
+    assert plan.mean_intensity * k == pytest.approx(brute_force_slots(costs, k, m))
+
+
+def test_cheapest_slots_off_grid_earliest_and_coarse_fallback():
+    plan = cheapest_slots(series([9, 1, 1, 9]), 1.5 * H, at(0.5), None, 1 * H)
+    assert plan.mean_intensity == pytest.approx(1) and plan.resolution_s == 1800
+    year = series(np.tile([5.0, 1, 1, 5, 5, 5], 24 * 60))
+    plan = cheapest_slots(year, 7 * H, T0 + timedelta(minutes=1), None, 3 * H)
+    assert plan.resolution_s == 3600  # the 1-minute grid would be too big for the DP
+    assert plan.duration_s == 7 * H and all((b - a) >= timedelta(hours=3) for a, b in plan.chunks)
+    contiguous = best_window(year, 7 * H, T0 + timedelta(minutes=1))
+    assert plan.mean_intensity <= contiguous.mean_intensity + 1e-9

@@ -34,16 +34,22 @@ def _root(
     """Measure, report and reduce the energy and carbon of AI workloads."""
 
 
-def _register_commands() -> None:
-    from vatio.cli import demo, hardware, run, runs, zones
+#: command modules in help order; a module not written yet is skipped (features land one by one)
+COMMAND_MODULES = (
+    "run", "runs", "hardware", "zones", "schedule", "optimize", "scale",
+    "report", "check", "env", "compare", "provenance", "demo",
+)  # fmt: skip
 
-    for module in (run, runs, hardware, zones, demo):
-        module.register(app)
-    try:
-        from vatio.cli import schedule
-    except ImportError:  # pragma: no cover - optional module during development
-        return
-    schedule.register(app)
+
+def _register_commands() -> None:
+    import importlib
+    import importlib.util
+
+    for name in COMMAND_MODULES:
+        module_name = f"vatio.cli.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        importlib.import_module(module_name).register(app)
 
 
 _register_commands()

@@ -37,8 +37,7 @@ def schedule(
     zone: str = typer.Option(
         None,
         "--zone",
-        envvar="VATIO_ZONE",
-        help="Grid zone(s), comma separated; the first is home.",
+        help="Grid zone(s), comma separated; the first is home (default: profile).",
     ),
     duration: str = typer.Option(..., "--duration", help="Job length, e.g. 3h or 1h30m."),
     deadline: str = typer.Option(
@@ -47,7 +46,7 @@ def schedule(
         help='Latest end, "2026-11-28 08:00" (local time unless it has Z/offset).',
     ),
     within: str = typer.Option(
-        None, "--within", help="Deadline relative to the earliest start (24h)."
+        None, "--within", help="Deadline relative to the earliest start (default 24h)."
     ),
     earliest: str = typer.Option(
         None, "--earliest", help="Earliest start (default now); as --deadline."
@@ -57,7 +56,7 @@ def schedule(
         False, "--interruptible", help="Plan chunks (suspend between)."
     ),
     min_chunk: str = typer.Option(
-        None, "--min-chunk", help="Shortest chunk when interruptible (30m)."
+        None, "--min-chunk", help="Shortest chunk, e.g. 30m (default: one data step)."
     ),
     forecast: Path = typer.Option(
         None, "--forecast", help="Forecast file: CSV time,intensity or JSON."
@@ -66,7 +65,7 @@ def schedule(
         None, "--provider", help="Live source: electricitymaps or ukgrid."
     ),
     intensity: str = typer.Option(
-        "lca", "--intensity", help="lca (life cycle) or direct emissions."
+        None, "--intensity", help="lca (life cycle) or direct emissions (default: profile, lca)."
     ),
     plot: Path = typer.Option(None, "--plot", help="Write a PNG of the series and the choice."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -92,8 +91,20 @@ def _schedule(opts: dict[str, Any]) -> None:
     from vatio.schedule.runner import EMIT_KINDS
     from vatio.units import kwh, parse_duration, parse_energy_j
 
+    notes: list[str] = []
+    if not opts["zone"] or not opts["intensity"]:
+        from vatio.config import load_profile
+
+        profile, sources = load_profile()
+        if not opts["zone"] and profile.zone:
+            opts["zone"] = profile.zone
+            notes.append(f"Zone {profile.zone} from {sources.get('zone', 'the profile')}.")
+        opts["intensity"] = opts["intensity"] or profile.intensity
     if not opts["zone"]:
-        raise InputError("No grid zone given.", "Use --zone ES (or several: --zone ES,FR,DE).")
+        raise InputError(
+            "No grid zone given.",
+            "Use --zone ES (or several: --zone ES,FR,DE), VATIO_ZONE, or zone in vatio.toml.",
+        )
     zones = [resolve_zone(code).code for code in opts["zone"].split(",") if code.strip()]
     duration_s = parse_duration(opts["duration"], what="duration")
     earliest = parse_when(opts["earliest"], what="earliest start") if opts["earliest"] else None
@@ -134,7 +145,6 @@ def _schedule(opts: dict[str, Any]) -> None:
         parse_duration(opts["min_chunk"], what="--min-chunk") if opts["min_chunk"] else 0.0
     )
 
-    notes: list[str] = []
     series = []
     for code in zones:
         sourced = series_for_zone(

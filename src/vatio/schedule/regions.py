@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from vatio.carbon.intensity import IntensitySeries
-from vatio.schedule.windows import SlotPlan, Window, best_window, cheapest_slots
+from vatio.schedule.windows import Moment, SlotPlan, Window, best_window, cheapest_slots
 
 DATA_MOVE_NOTE = (
     "Region figures compare grid intensity only: moving a job also moves its data "
@@ -46,8 +46,8 @@ def _pct(reference: float, value: float) -> float:
 def compare_regions(
     series: Sequence[IntensitySeries],
     duration_s: float | timedelta,
-    earliest: datetime | None = None,
-    deadline: datetime | None = None,
+    earliest: Moment | None = None,
+    deadline: Moment | None = None,
     *,
     interruptible: bool = False,
     min_chunk_s: float | timedelta | None = None,

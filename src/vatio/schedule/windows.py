@@ -40,8 +40,11 @@ def _seconds(duration: float | timedelta) -> float:
     return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
 
 
+Moment = datetime | float  # aware datetime (naive = UTC) or epoch seconds
+
+
 def _span(
-    series: IntensitySeries, duration_s: float, earliest: datetime | None, deadline: datetime | None
+    series: IntensitySeries, duration_s: float, earliest: Moment | None, deadline: Moment | None
 ) -> tuple[float, float]:
     """The allowed [lo, hi] for the job's time, clipped to the series; errors in one sentence."""
     if not duration_s > 0:
@@ -140,8 +143,8 @@ class Window:
 def best_window(
     series: IntensitySeries,
     duration_s: float | timedelta,
-    earliest: datetime | None = None,
-    deadline: datetime | None = None,
+    earliest: Moment | None = None,
+    deadline: Moment | None = None,
     *,
     energy_kwh: float | None = None,
 ) -> Window:
@@ -256,14 +259,22 @@ def _grid(
     if n_units * unit >= duration and (m <= 1 or n_units * (k + 1) * (m + 1) <= _DP_LIMIT):
         return first, unit, n_units
     unit = 60 * math.gcd(*base)
-    return lo, unit, int((hi - lo + 1e-6) // unit)
+    n_units = int((hi - lo + 1e-6) // unit)
+    k, m = duration / unit, max(1.0, min_chunk / unit)
+    if m > 1 and n_units * (k + 1) * (m + 1) > _DP_LIMIT:
+        raise InputError(
+            f"Planning {duration / 3600:g} h in chunks of at least {min_chunk / 60:g} min over "
+            f"{(hi - lo) / 3600:g} h is too fine-grained for the slot planner.",
+            "Use a duration and minimum chunk in whole steps of the data, or a shorter span.",
+        )
+    return lo, unit, n_units
 
 
 def cheapest_slots(
     series: IntensitySeries,
     duration_s: float | timedelta,
-    earliest: datetime | None = None,
-    deadline: datetime | None = None,
+    earliest: Moment | None = None,
+    deadline: Moment | None = None,
     min_chunk_s: float | timedelta | None = None,
     *,
     energy_kwh: float | None = None,
