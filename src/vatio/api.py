@@ -82,6 +82,8 @@ class Tracker(MeasureTracker):
         self._stop_background = threading.Event()
         self._manifest: dict[str, Any] | None = None
         self._store = None
+        #: the greenest-window plan this run followed, when it was scheduled
+        self.schedule: dict[str, Any] | None = None
 
     def _settings(self) -> dict[str, Any]:
         return {
@@ -144,6 +146,7 @@ class Tracker(MeasureTracker):
             self._background.join(timeout=30)
         result.manifest = self._manifest
         result.profile = self._profile_record()
+        result.schedule = self.schedule
         self._add_carbon(result)
         if self.store_enabled:
             self._save(result)

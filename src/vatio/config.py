@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from vatio.errors import InputError, ProfileError
 from vatio.units import parse_duration
@@ -42,6 +42,13 @@ class Profile(BaseModel):
     cpu_tdp_w: float | None = Field(None, gt=0, le=5000, description="override the CPU TDP")
     memory_w_per_gb: float = Field(0.3725, gt=0, le=10, description="memory power model")
     name: str | None = Field(None, description="default run name")
+    provider: Literal["electricitymaps", "ukgrid"] | None = Field(
+        None, description="live carbon-intensity source used for scheduling (opt-in, online)"
+    )
+    electricitymaps_key: SecretStr | None = Field(
+        None, description="Electricity Maps API key (else VATIO_ELECTRICITYMAPS_KEY)"
+    )
+    provider_timeout: float = Field(10.0, gt=0, le=120, description="provider timeout in seconds")
 
     @field_validator("interval", "idle_baseline", mode="before")
     @classmethod

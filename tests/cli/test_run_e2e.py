@@ -155,3 +155,21 @@ def test_hardware_lists_sources(tmp_path):
     data = json.loads(done.stdout)
     assert any("absent" in s["detail"] for s in data["sources"])
     assert {s["method"] for s in data["sensors"]} >= {"estimated:tdp"}
+
+
+def test_greenest_run_records_its_plan(tmp_path):
+    store = tmp_path / "v.db"
+    done = vatio(
+        "run", "--greenest", "--zone", "FR", "--duration", "1m", "--within", "1m", "--json",
+        "--", PY, "-c", "pass", store=store,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    plan = record["schedule"]
+    assert plan["mode"] == "window" and plan["zone"] == "FR"
+    assert "typical-year proxy" in plan["source"]
+
+
+def test_greenest_options_need_greenest(tmp_path):
+    done = vatio("run", "--duration", "1h", "--", "true", store=tmp_path / "v.db")
+    assert done.returncode == 2 and "only apply with --greenest" in done.stderr

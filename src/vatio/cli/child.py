@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +36,19 @@ def _terminal_delivers_sigint() -> bool:
         return False
 
 
-def supervise(command: list[str]) -> Outcome:
-    """Run `command` without a shell, forwarding signals; never raises for the child's sake."""
+def supervise(
+    command: list[str],
+    *,
+    new_session: bool = False,
+    on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
+) -> Outcome:
+    """Run `command` without a shell, forwarding signals; never raises for the child's sake.
+
+    `new_session` puts the child in its own process group (needed to suspend it as a
+    whole); `on_spawn` may start helpers around the child and return their cleanup.
+    """
     try:
-        child = subprocess.Popen(command)
+        child = subprocess.Popen(command, start_new_session=new_session)
     except FileNotFoundError:
         return Outcome(127, "failed", f"command not found: {command[0]}")
     except PermissionError:
@@ -50,15 +60,18 @@ def supervise(command: list[str]) -> Outcome:
 
     def forward(signum: int, _frame: Any) -> None:
         received.append(signum)
-        if signum == signal.SIGINT and _terminal_delivers_sigint():
+        if signum == signal.SIGINT and not new_session and _terminal_delivers_sigint():
             return
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
+    cleanup = on_spawn(child) if on_spawn else None
     try:
         returncode = child.wait()
     finally:
+        if cleanup is not None:
+            cleanup()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return _outcome(returncode, received)
@@ -86,14 +99,27 @@ def run_tracked(
     overrides: dict[str, Any],
     json_output: bool = False,
     quiet: bool = False,
+    greenest: dict[str, Any] | None = None,
 ) -> int:
     """Measure and record `command`; returns the exit code vatio should exit with."""
     from vatio.api import Tracker
 
     tracker = Tracker(command=command, **_tracker_args(overrides))
+    plan = None
+    if greenest is not None:
+        from vatio.cli.greenest import plan_and_wait
+
+        plan = plan_and_wait(greenest, tracker.profile, quiet=quiet)
+        if plan is None:
+            return 130
+        tracker.schedule = plan.record
     tracker.start()
     try:
-        outcome = supervise(command)
+        outcome = supervise(
+            command,
+            new_session=bool(plan and plan.slots),
+            on_spawn=plan.suspender if plan and plan.slots else None,
+        )
     except BaseException as error:  # vatio itself failed: still record the run
         tracker.stop("failed", error=f"vatio: {error!r}")
         raise

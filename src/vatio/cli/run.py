@@ -27,6 +27,24 @@ def run_command(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="Print nothing but the command's output."
     ),
+    greenest: bool = typer.Option(
+        False, "--greenest", help="Wait for the cleanest window before the deadline, then run."
+    ),
+    duration: str = typer.Option(None, "--duration", help="With --greenest: expected length."),
+    deadline: str = typer.Option(
+        None, "--deadline", help='With --greenest: latest end, "2026-11-28 08:00" (local time).'
+    ),
+    within: str = typer.Option(None, "--within", help="With --greenest: deadline from now (24h)."),
+    interruptible: bool = typer.Option(
+        False, "--interruptible", help="With --greenest: suspend the job in dirty slots."
+    ),
+    min_chunk: str = typer.Option(
+        None, "--min-chunk", help="With --interruptible: shortest chunk."
+    ),
+    forecast: str = typer.Option(None, "--forecast", help="With --greenest: forecast file."),
+    provider: str = typer.Option(
+        None, "--provider", help="With --greenest: electricitymaps or ukgrid (opt-in, online)."
+    ),
 ) -> None:
     from vatio.cli.child import run_tracked
     from vatio.errors import InputError
@@ -35,10 +53,25 @@ def run_command(
         raise InputError(
             "No command to run.", "Put the command after `--`: vatio run -- python train.py"
         )
+    plan_options = {
+        "duration": duration,
+        "deadline": deadline,
+        "within": within,
+        "interruptible": interruptible,
+        "min_chunk": min_chunk,
+        "forecast": forecast,
+        "provider": provider,
+    }
+    if not greenest and any(plan_options.values()):
+        raise InputError(
+            "--duration, --deadline, --interruptible and the like only apply with --greenest.",
+            "Add --greenest, or drop them.",
+        )
     code = run_tracked(
         command,
         overrides=ProfileOptions.overrides(zone, name, store, interval, idle_baseline, pue),
         json_output=json_output,
         quiet=quiet,
+        greenest=plan_options if greenest else None,
     )
     raise typer.Exit(code)

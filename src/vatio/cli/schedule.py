@@ -29,6 +29,12 @@ def parse_when(text: str, *, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def provider_key(profile: Any) -> str | None:
+    """The Electricity Maps key from the profile, if any (the env variable is read later)."""
+    secret = profile.electricitymaps_key
+    return secret.get_secret_value() if secret is not None else None
+
+
 def _local(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
@@ -92,14 +98,14 @@ def _schedule(opts: dict[str, Any]) -> None:
     from vatio.units import kwh, parse_duration, parse_energy_j
 
     notes: list[str] = []
-    if not opts["zone"] or not opts["intensity"]:
-        from vatio.config import load_profile
+    from vatio.config import load_profile
 
-        profile, sources = load_profile()
-        if not opts["zone"] and profile.zone:
-            opts["zone"] = profile.zone
-            notes.append(f"Zone {profile.zone} from {sources.get('zone', 'the profile')}.")
-        opts["intensity"] = opts["intensity"] or profile.intensity
+    profile, sources = load_profile()
+    opts["provider"] = opts["provider"] or profile.provider
+    if not opts["zone"] and profile.zone:
+        opts["zone"] = profile.zone
+        notes.append(f"Zone {profile.zone} from {sources.get('zone', 'the profile')}.")
+    opts["intensity"] = opts["intensity"] or profile.intensity
     if not opts["zone"]:
         raise InputError(
             "No grid zone given.",
@@ -154,6 +160,8 @@ def _schedule(opts: dict[str, Any]) -> None:
             kind=kind,
             forecast=opts["forecast"],
             provider=opts["provider"],
+            key=provider_key(profile),
+            timeout=profile.provider_timeout,
         )
         series.append(sourced.series)
         notes.extend(note for note in sourced.notes if note not in notes)

@@ -61,6 +61,7 @@ class RunResult:
     carbon: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
     profile: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
     sampler: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
