@@ -84,6 +84,7 @@ class Tracker(MeasureTracker):
         self._store = None
         #: the greenest-window plan this run followed, when it was scheduled
         self.schedule: dict[str, Any] | None = None
+        self._artifacts: list[dict[str, Any]] = []
 
     def _settings(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,26 @@ class Tracker(MeasureTracker):
             "pid": self._pid,
             "max_points": self.max_points,
         }
+
+    def add_artifact(self, path: str | Path, role: str = "artifact") -> dict[str, Any]:
+        """Record a file this run produced (a model, a report) by its SHA-256.
+
+        `vatio provenance FILE` later finds the run that produced it.
+        """
+        from vatio.errors import InputError
+        from vatio.provenance.lockfiles import file_sha256
+
+        file = Path(path)
+        if not file.is_file():
+            raise InputError(f"Cannot record the artifact {file}: it is not a file.")
+        item = {
+            "path": str(file.resolve()),
+            "sha256": file_sha256(file),
+            "size": file.stat().st_size,
+            "role": role,
+        }
+        self._artifacts.append(item)
+        return item
 
     # -- hooks ------------------------------------------------------------------
     def _on_start(self, result: RunResult) -> None:
@@ -147,6 +168,7 @@ class Tracker(MeasureTracker):
         result.manifest = self._manifest
         result.profile = self._profile_record()
         result.schedule = self.schedule
+        result.artifacts = list(self._artifacts)
         self._add_carbon(result)
         if self.store_enabled:
             self._save(result)
@@ -180,7 +202,7 @@ class Tracker(MeasureTracker):
 
                 assert self.store_url is not None
                 self._store = RunStore(self.store_url)
-            self._store.finish(result)
+            self._store.finish(result, kind=self.kind, parent_id=self.parent_id)
         except StoreError as error:
             self.store_error = error.message
             folder = self.cwd / ".vatio" / "unsaved"

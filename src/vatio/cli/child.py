@@ -100,6 +100,7 @@ def run_tracked(
     json_output: bool = False,
     quiet: bool = False,
     greenest: dict[str, Any] | None = None,
+    artifacts: list | None = None,
 ) -> int:
     """Measure and record `command`; returns the exit code vatio should exit with."""
     from vatio.api import Tracker
@@ -125,6 +126,11 @@ def run_tracked(
         raise
     if outcome.exit_code in (126, 127) and outcome.status == "failed" and outcome.error:
         sys.stderr.write(f"vatio: {outcome.error}\n")
+    for path in artifacts or []:
+        if path.is_file():
+            tracker.add_artifact(path)
+        else:
+            sys.stderr.write(f"vatio: warning: artifact {path} was not written; not recorded\n")
     result = tracker.stop(outcome.status, exit_code=outcome.exit_code, error=outcome.error)
     if json_output:
         from vatio.cli.output import print_json

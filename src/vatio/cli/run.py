@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from vatio.cli.options import ProfileOptions
@@ -26,6 +28,9 @@ def run_command(
     json_output: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="Print nothing but the command's output."
+    ),
+    artifact: list[Path] = typer.Option(
+        None, "--artifact", help="A file the command writes (e.g. a model): hashed and recorded."
     ),
     greenest: bool = typer.Option(
         False, "--greenest", help="Wait for the cleanest window before the deadline, then run."
@@ -73,5 +78,6 @@ def run_command(
         json_output=json_output,
         quiet=quiet,
         greenest=plan_options if greenest else None,
+        artifacts=artifact or [],
     )
     raise typer.Exit(code)

@@ -104,3 +104,36 @@ def _short_method(method: str | None) -> str:
         return "—"
     kinds = {part.split(":")[0] for part in method.split("+")}
     return "mixed" if len(kinds) > 1 else kinds.pop()
+
+
+@runs_app.command("tag")
+def tag_run(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    tag: str = typer.Argument(..., help="Tag, e.g. main; a tag may name several runs."),
+    store: str = STORE,
+) -> None:
+    """Tag a run, e.g. as the baseline of `vatio compare --baseline main`."""
+    full_id = _open(store).tag(run_id, tag)
+    typer.echo(f"tagged {full_id} as {tag}")
+
+
+@runs_app.command("diff")
+def diff(
+    run_a: str = typer.Argument(..., help="First run id."),
+    run_b: str = typer.Argument(..., help="Second run id."),
+    store: str = STORE,
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What changed between two runs: packages, hardware, profile, git, energy and carbon."""
+    from vatio.provenance.rundiff import diff_runs
+
+    run_store = _open(store)
+    result = diff_runs(run_store.get(run_a), run_store.get(run_b))
+    if json_output:
+        from vatio.cli.output import print_json
+
+        print_json(result)
+        return
+    from vatio.cli.diffview import print_diff
+
+    print_diff(result)

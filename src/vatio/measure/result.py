@@ -62,6 +62,7 @@ class RunResult:
     manifest: dict[str, Any] | None = None
     profile: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
     sampler: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 

@@ -25,7 +25,7 @@ from vatio.canonical import sha256_hex
 from vatio.errors import StoreError, UnknownRunError
 from vatio.measure.result import RunResult
 from vatio.store.location import resolve_url
-from vatio.store.schema import SCHEMA_VERSION, meta, metadata, runs
+from vatio.store.schema import SCHEMA_VERSION, artifacts, meta, metadata, runs, tags
 
 SUMMARY_COLUMNS = [c for c in runs.c if c.name != "record"]
 STALE_HEARTBEAT_S = 600.0
@@ -115,47 +115,91 @@ class RunStore:
         stmt = runs.update().where(runs.c.id == run_id).values(heartbeat_at=_now_iso())
         self._retry(lambda: self._execute(stmt))
 
-    def finish(self, result: RunResult) -> str:
+    def finish(self, result: RunResult, kind: str = "run", parent_id: str | None = None) -> str:
         """Write the final record and its digest; inserts it if begin() was never called."""
-        record = result.to_dict()
-        digest = sha256_hex(record)
-        values = {
-            "name": result.name,
-            "command": json.dumps(result.command) if result.command else None,
-            "status": result.status,
-            "exit_code": result.exit_code,
-            "started_at": result.started_at,
-            "ended_at": result.ended_at,
-            "duration_s": result.duration_s,
-            "energy_j": result.energy_j,
-            "energy_low_j": result.energy_low_j,
-            "energy_high_j": result.energy_high_j,
-            "process_energy_j": result.process_energy_j,
-            "co2e_g": result.co2e_g,
-            "method": result.method,
-            "zone": (result.carbon or {}).get("zone") or (result.profile or {}).get("zone"),
-            "heartbeat_at": _now_iso(),
-            "record": json.dumps(record, sort_keys=True, default=str),
-            "digest": digest,
-        }
+        values = _final_values(result)
 
         def write() -> None:
             with self.engine.begin() as conn:
                 updated = conn.execute(runs.update().where(runs.c.id == result.id).values(**values))
                 if updated.rowcount == 0:
                     conn.execute(
-                        runs.insert().values(
-                            id=result.id,
-                            kind="run",
-                            host=socket.gethostname(),
-                            pid=os.getpid(),
-                            schema_version=SCHEMA_VERSION,
-                            **values,
-                        )
+                        runs.insert().values(**_insert_only(result, kind, parent_id), **values)
                     )
+            self._write_artifacts(result)
 
         self._retry(write)
-        return digest
+        return values["digest"]
+
+    def finish_many(
+        self, results: list[RunResult], kind: str, parent_id: str | None = None
+    ) -> None:
+        """Insert many finished runs in one transaction (e.g. one per test of a session)."""
+        rows = [_insert_only(r, kind, parent_id) | _final_values(r) for r in results]
+        if not rows:
+            return
+
+        def write() -> None:
+            with self.engine.begin() as conn:
+                conn.execute(runs.insert(), rows)
+
+        self._retry(write)
+
+    def _write_artifacts(self, result: RunResult) -> None:
+        for item in result.artifacts:
+            row = {
+                "sha256": item["sha256"],
+                "run_id": result.id,
+                "path": item["path"],
+                "role": item.get("role"),
+                "size": item.get("size"),
+                "created_at": _now_iso(),
+            }
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(artifacts.insert().values(**row))
+            except IntegrityError:
+                pass  # the same file recorded twice for one run
+
+    # -- tags and artefacts -----------------------------------------------------
+    def tag(self, run_id: str, tag: str) -> str:
+        """Attach a tag (e.g. a baseline name) to a run; a tag may name several runs."""
+        full_id = self.resolve_id(run_id)
+
+        def write() -> None:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        tags.insert().values(tag=tag, run_id=full_id, created_at=_now_iso())
+                    )
+            except IntegrityError:
+                pass
+
+        self._retry(write)
+        return full_id
+
+    def tagged(self, tag: str) -> list[str]:
+        query = (
+            sa.select(tags.c.run_id, runs.c.started_at)
+            .join(runs, runs.c.id == tags.c.run_id)
+            .where(tags.c.tag == tag)
+            .order_by(runs.c.started_at)
+        )
+        return [row["run_id"] for row in self._retry(lambda: self._fetch(query))]
+
+    def resolve_ref(self, ref: str) -> list[str]:
+        """Run ids for a tag, or the one run an id (prefix) names."""
+        ids = self.tagged(ref)
+        return ids if ids else [self.resolve_id(ref)]
+
+    def find_artifact(self, sha256: str) -> list[dict[str, Any]]:
+        query = (
+            sa.select(artifacts, runs.c.name, runs.c.started_at, runs.c.status)
+            .join(runs, runs.c.id == artifacts.c.run_id)
+            .where(artifacts.c.sha256 == sha256)
+            .order_by(runs.c.started_at)
+        )
+        return self._retry(lambda: self._fetch(query))
 
     def _execute(self, statement: sa.Executable) -> None:
         with self.engine.begin() as conn:
@@ -213,6 +257,40 @@ class RunStore:
     def iter_records(self) -> Iterator[dict[str, Any]]:
         for summary in self.list_runs(limit=None):
             yield self.get(summary["id"])
+
+
+def _final_values(result: RunResult) -> dict[str, Any]:
+    record = result.to_dict()
+    return {
+        "name": result.name,
+        "command": json.dumps(result.command) if result.command else None,
+        "status": result.status,
+        "exit_code": result.exit_code,
+        "started_at": result.started_at,
+        "ended_at": result.ended_at,
+        "duration_s": result.duration_s,
+        "energy_j": result.energy_j,
+        "energy_low_j": result.energy_low_j,
+        "energy_high_j": result.energy_high_j,
+        "process_energy_j": result.process_energy_j,
+        "co2e_g": result.co2e_g,
+        "method": result.method,
+        "zone": (result.carbon or {}).get("zone") or (result.profile or {}).get("zone"),
+        "heartbeat_at": _now_iso(),
+        "record": json.dumps(record, sort_keys=True, default=str),
+        "digest": sha256_hex(record),
+    }
+
+
+def _insert_only(result: RunResult, kind: str, parent_id: str | None) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "kind": kind,
+        "parent_id": parent_id,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "schema_version": SCHEMA_VERSION,
+    }
 
 
 def display_status(row: dict[str, Any]) -> str:

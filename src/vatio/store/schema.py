@@ -42,3 +42,22 @@ runs = Table(
     Column("record", Text),
     Column("digest", String(64)),
 )
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("tag", String(128), primary_key=True),
+    Column("run_id", String(32), primary_key=True),
+    Column("created_at", String(40), nullable=False),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("run_id", String(32), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("role", String(64)),
+    Column("size", Integer),
+    Column("created_at", String(40), nullable=False),
+)

@@ -1,0 +1,59 @@
+"""`vatio provenance FILE`: which recorded run produced this artefact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("provenance")(provenance)
+
+
+def provenance(
+    file: Path = typer.Argument(..., help="A model or other file a run recorded."),
+    store: str = typer.Option(None, "--store", help="Run store: SQLAlchemy URL or SQLite path."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Look the file's SHA-256 up among recorded artefacts; show the run and its manifest."""
+    from vatio.cli.runs import _open
+    from vatio.errors import InputError
+    from vatio.provenance.lockfiles import file_sha256
+
+    if not file.is_file():
+        raise InputError(f"{file} is not a file.")
+    digest = file_sha256(file)
+    run_store = _open(store)
+    matches = run_store.find_artifact(digest)
+    if not matches:
+        raise InputError(
+            f"No recorded run produced a file with sha256 {digest[:16]}… ({file.name}).",
+            "Record artefacts with `vatio run --artifact PATH` or tracker.add_artifact(path).",
+        )
+    records = [run_store.get(m["run_id"]) for m in matches]
+    if json_output:
+        from vatio.cli.output import print_json
+
+        print_json({"file": str(file), "sha256": digest, "produced_by": matches, "runs": records})
+        return
+    typer.echo(f"{file} sha256:{digest}")
+    for match, record in zip(matches, records, strict=True):
+        manifest = record.get("manifest") or {}
+        git = manifest.get("git") or {}
+        lock = manifest.get("lockfile") or {}
+        typer.echo(
+            f"  produced by run {match['run_id']} ({record.get('status')}, "
+            f"{record.get('started_at')}) as {match.get('role')} at {match['path']}"
+        )
+        typer.echo(f"    command: {' '.join(record.get('command') or []) or record.get('name')}")
+        typer.echo(
+            f"    git: {git.get('commit') or '—'} {git.get('branch') or ''}"
+            f"{' (dirty)' if git.get('dirty') else ''}"
+        )
+        typer.echo(f"    lockfile: {lock.get('path') or '—'} {lock.get('sha256') or ''}")
+        typer.echo(
+            f"    python {(manifest.get('python') or {}).get('version')}, "
+            f"{len(manifest.get('packages') or [])} packages; "
+            f"`vatio runs show {match['run_id']}` for the full manifest"
+        )

@@ -1,0 +1,1 @@
+"""Energy regression gate: compare repeated measurements without crying wolf."""

@@ -1,0 +1,89 @@
+"""The regression decision, and how runs become samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vatio.compare.stats import Comparison, compare_samples
+from vatio.errors import InputError
+
+METRICS = {
+    "energy": ("machine energy", "J"),
+    "process-energy": ("job energy", "J"),
+    "co2e": ("carbon", "gCO2e"),
+    "duration": ("duration", "s"),
+}
+
+
+def metric_value(record: dict[str, Any], metric: str) -> float | None:
+    totals = record.get("totals") or {}
+    if metric == "energy":
+        return totals.get("energy_j")
+    if metric == "process-energy":
+        return totals.get("process_energy_j")
+    if metric == "co2e":
+        return (record.get("carbon") or {}).get("co2e_g")
+    if metric == "duration":
+        return record.get("duration_s")
+    raise InputError(f"Unknown metric {metric!r}.", f"Use one of: {', '.join(METRICS)}.")
+
+
+def samples(records: list[dict[str, Any]], metric: str, side: str) -> list[float]:
+    values = []
+    for record in records:
+        value = metric_value(record, metric)
+        if value is None:
+            raise InputError(
+                f"Run {record.get('id')} ({side}) has no {METRICS[metric][0]} figure.",
+                "Compare runs that recorded it (co2e needs a grid zone).",
+            )
+        if record.get("status") != "completed":
+            raise InputError(
+                f"Run {record.get('id')} ({side}) did not complete ({record.get('status')}).",
+                "Compare completed runs only.",
+            )
+        values.append(float(value))
+    return values
+
+
+@dataclass
+class Verdict:
+    comparison: Comparison
+    threshold: float
+    regression: bool
+    improvement: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.comparison.to_dict(),
+            "threshold": self.threshold,
+            "regression": self.regression,
+            "improvement": self.improvement,
+            "reason": self.reason,
+        }
+
+
+def decide(baseline: list[float], candidate: list[float], threshold: float) -> Verdict:
+    """A regression only when the whole confidence interval lies above the threshold."""
+    if len(baseline) < 2 or len(candidate) < 2:
+        raise InputError(
+            "Need at least 2 runs a side to judge noise "
+            f"(got {len(baseline)} and {len(candidate)}).",
+            "Repeat the measurement: vatio compare --repeat 5 -- CMD.",
+        )
+    result = compare_samples(baseline, candidate)
+    pct = 100 * result.confidence
+    interval = f"{result.effect:+.1%} [{result.ci_low:+.1%}, {result.ci_high:+.1%}] ({pct:.0f}% CI)"
+    if result.ci_low > threshold:
+        return Verdict(result, threshold, True, False, f"regression: {interval} > {threshold:+.0%}")
+    if result.ci_high < -threshold:
+        return Verdict(result, threshold, False, True, f"improvement: {interval}")
+    return Verdict(
+        result,
+        threshold,
+        False,
+        False,
+        f"no significant change beyond {threshold:.0%}: {interval}",
+    )

@@ -1,0 +1,1 @@
+"""Support for measuring test suites (the pytest plugin's working parts)."""

@@ -1,0 +1,78 @@
+"""Per-test comparison with a baseline session, and the terminal summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _energy(record: dict[str, Any]) -> float | None:
+    totals = record.get("totals") or {}
+    return totals.get("process_energy_j") or totals.get("energy_j")
+
+
+def find_regressions(
+    store: Any, ref: str, tests: list, threshold: float, min_joules: float
+) -> tuple[list[dict[str, Any]], str]:
+    """Tests whose job energy grew by more than `threshold` against the baseline session.
+
+    One measurement a side is noisy: tests under `min_joules` in both sessions are
+    not judged, and the note says so; `vatio compare --repeat` is the robust gate.
+    """
+    session_id = store.resolve_ref(ref)[-1]
+    import sqlalchemy as sa
+
+    from vatio.store.schema import runs
+
+    query = sa.select(runs.c.name, runs.c.process_energy_j, runs.c.energy_j).where(
+        runs.c.parent_id == session_id
+    )
+    with store.engine.connect() as conn:
+        base = {
+            row.name: row.process_energy_j if row.process_energy_j is not None else row.energy_j
+            for row in conn.execute(query)
+        }
+    found = []
+    judged = 0
+    for test in tests:
+        before = base.get(test.name)
+        now = test.process_energy_j if test.process_energy_j is not None else test.energy_j
+        if before is None or now is None or max(before, now) < min_joules:
+            continue
+        judged += 1
+        if before > 0 and now / before - 1 > threshold:
+            found.append({"test": test.name, "baseline_j": before, "now_j": now})
+    note = (
+        f"baseline {ref} (session {session_id}): {judged} tests judged, "
+        f"{len(found)} above +{threshold:.0%}; tests under {min_joules:g} J not judged"
+    )
+    return found, note
+
+
+def summary_lines(session: Any) -> list[str]:
+    tests = sorted(session.tests, key=lambda t: t.energy_j or 0.0, reverse=True)
+    result = session.result
+    lines = ["", "vatio: energy per test (job share of the machine; method in brackets)"]
+    if result is not None:
+        grams = (result.carbon or {}).get("co2e_g")
+        lines.append(
+            f"  session {result.id}: {result.energy_j or 0:.1f} J machine, "
+            f"{result.process_energy_j or 0:.1f} J this process"
+            + (f", {grams:.3g} gCO2e" if grams is not None else "")
+            + f" [{result.method}]"
+        )
+    top = session.config.getoption("vatio_top")
+    for test in tests[:top]:
+        lines.append(
+            f"  {test.process_energy_j or 0:9.3f} J  {test.duration_s or 0:7.2f} s  {test.name}"
+        )
+    if len(tests) > top:
+        lines.append(f"  ... {len(tests) - top} more; `vatio runs list` shows them all")
+    if session.baseline_note:
+        lines.append("  " + session.baseline_note)
+    for item in session.regressions:
+        lines.append(
+            f"  REGRESSION {item['test']}: {item['baseline_j']:.2f} J -> {item['now_j']:.2f} J"
+        )
+    if session.store_error:
+        lines.append(f"  not stored: {session.store_error}")
+    return lines

@@ -1,0 +1,156 @@
+"""One sampler for a whole pytest session, with a reading at every test boundary."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from vatio.measure.result import DeviceEnergy, RunResult
+from vatio.measure.sampler import Sampler, Totals
+from vatio.measure.tracker import new_run_id, utc_iso
+
+
+class EnergySession:
+    """Per-test energy; stored as runs of kind "test" under one "test-session" run."""
+
+    def __init__(self, config: Any) -> None:
+        from vatio.config import load_profile
+        from vatio.devices.discovery import discover
+
+        self.config = config
+        self.profile, _ = load_profile(
+            overrides={
+                "zone": config.getoption("vatio_zone"),
+                "store": config.getoption("vatio_store"),
+            }
+        )
+        found = discover(
+            cpu_tdp_w=self.profile.cpu_tdp_w, memory_w_per_gb=self.profile.memory_w_per_gb
+        )
+        self.sensors = found.sensors
+        self.sampler = Sampler(self.sensors, self.profile.interval, pid=os.getpid())
+        self.start = self.sampler.start()
+        self.session_id = new_run_id()
+        self.tests: list[RunResult] = []
+        self.outcomes: dict[str, str] = {}
+        self.regressions: list[dict[str, Any]] = []
+        self.baseline_note: str | None = None
+        self.result: RunResult | None = None
+        self.store_error: str | None = None
+
+    def mark(self) -> Totals:
+        return self.sampler.tick()
+
+    def record(self, nodeid: str, before: Totals, after: Totals) -> None:
+        diff = after.minus(before)
+        result = RunResult(
+            id=new_run_id(),
+            name=nodeid,
+            command=None,
+            status="running",
+            started_at=utc_iso(before.wall),
+            ended_at=utc_iso(after.wall),
+            duration_s=diff.wall,
+            devices=self._devices(diff),
+        )
+        self.tests.append(result)
+
+    def _devices(self, diff: Totals) -> list[DeviceEnergy]:
+        return [
+            DeviceEnergy(
+                name=s.name,
+                device=s.device,
+                method=s.method,
+                energy_j=diff.machine[s.name].energy_j,
+                low_j=diff.machine[s.name].low_j,
+                high_j=diff.machine[s.name].high_j,
+                process_energy_j=diff.process[s.name],
+            )
+            for s in self.sensors
+        ]
+
+    # -- end of session ---------------------------------------------------------
+    def finish(self, exitstatus: int) -> None:
+        end = self.sampler.stop()
+        for sensor in self.sensors:
+            sensor.close()
+        for test in self.tests:
+            outcome = self.outcomes.get(test.name or "", "passed")
+            test.status = {"failed": "failed", "skipped": "completed"}.get(outcome, "completed")
+            test.work = {}
+            self._carbon(test)
+        diff = end.minus(self.start)
+        self.result = RunResult(
+            id=self.session_id,
+            name="pytest session",
+            command=["pytest", *self.config.invocation_params.args],
+            status="completed" if exitstatus == 0 else "failed",
+            exit_code=int(exitstatus),
+            started_at=utc_iso(self.start.wall),
+            ended_at=utc_iso(end.wall),
+            duration_s=diff.wall,
+            devices=self._devices(diff),
+            profile=self.profile.model_dump(mode="json"),
+        )
+        self._carbon(self.result)
+        self._compare_with_baseline()
+        self._save()
+
+    def _carbon(self, result: RunResult) -> None:
+        if not self.profile.zone or result.energy_j is None:
+            return
+        from vatio.carbon.accounting import mean_intensity
+        from vatio.carbon.zones import resolve_zone
+        from vatio.measure.tracker import parse_iso
+
+        zone = resolve_zone(self.profile.zone)
+        intensity = mean_intensity(
+            zone, parse_iso(result.started_at), parse_iso(result.ended_at or result.started_at)
+        )
+        grams = result.energy_j / 3.6e6 * self.profile.pue * intensity
+        result.carbon = {"co2e_g": grams, "zone": zone.code, "pue": self.profile.pue}
+
+    def _store(self):
+        from vatio.store.runstore import open_store
+
+        return open_store(self.profile.store)
+
+    def _save(self) -> None:
+        from vatio.errors import VatioError
+
+        assert self.result is not None
+        try:
+            store = self._store()
+            store.finish(self.result, kind="test-session")
+            store.finish_many(self.tests, kind="test", parent_id=self.session_id)
+            tag = self.config.getoption("vatio_tag")
+            if tag:
+                store.tag(self.session_id, tag)
+        except VatioError as error:
+            self.store_error = error.message
+
+    def _compare_with_baseline(self) -> None:
+        from vatio.testing.regression import find_regressions
+
+        ref = self.config.getoption("vatio_baseline")
+        if not ref:
+            return
+        from vatio.cli.compare import parse_fraction
+        from vatio.errors import VatioError
+
+        try:
+            self.regressions, self.baseline_note = find_regressions(
+                self._store(),
+                ref,
+                self.tests,
+                parse_fraction(self.config.getoption("vatio_max_increase")),
+                self.config.getoption("vatio_min_joules"),
+            )
+        except VatioError as error:
+            self.baseline_note = f"baseline comparison skipped: {error}"
+
+    def summarise(self, write) -> None:
+        from vatio.testing.regression import summary_lines
+
+        for line in summary_lines(self):
+            write(line)
