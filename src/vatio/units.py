@@ -71,3 +71,12 @@ def parse_energy_j(text: str | float | int) -> float:
 
 def kwh(joules: float) -> float:
     return joules / 3.6e6
+
+
+def parse_fraction(text: str) -> float:
+    """'5%' or '0.05' -> 0.05."""
+    raw = text.strip()
+    try:
+        return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise InputError(f"Cannot read the threshold {text!r}.", "Use e.g. 5% or 0.05.") from None

@@ -9,17 +9,6 @@ def register(app: typer.Typer) -> None:
     app.command("compare", context_settings={"allow_interspersed_args": False})(compare)
 
 
-def parse_fraction(text: str) -> float:
-    """'5%' or '0.05' -> 0.05."""
-    from vatio.errors import InputError
-
-    raw = text.strip()
-    try:
-        return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
-    except ValueError:
-        raise InputError(f"Cannot read the threshold {text!r}.", "Use e.g. 5% or 0.05.") from None
-
-
 def compare(
     command: list[str] = typer.Argument(
         None, help="With --repeat: the benchmark command, after --."
@@ -40,6 +29,7 @@ def compare(
     from vatio.cli.runs import _open
     from vatio.compare.gate import decide, samples
     from vatio.errors import InputError
+    from vatio.units import parse_fraction
 
     threshold = parse_fraction(max_increase)
     run_store = _open(store)

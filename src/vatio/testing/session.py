@@ -135,8 +135,8 @@ class EnergySession:
         ref = self.config.getoption("vatio_baseline")
         if not ref:
             return
-        from vatio.cli.compare import parse_fraction
         from vatio.errors import VatioError
+        from vatio.units import parse_fraction
 
         try:
             self.regressions, self.baseline_note = find_regressions(
