@@ -28,12 +28,17 @@ def list_runs(
     store: str = STORE,
     limit: int = typer.Option(50, "--limit", help="Show at most this many runs (0: all)."),
     status: str = typer.Option(None, "--status", help="Only runs with this status."),
+    kind: str = typer.Option(
+        None, "--kind", help="Only this kind: run, benchmark, optimize, scale, test, test-session."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Recorded runs, newest first."""
+    """Recorded runs, newest first (per-test runs of `pytest --vatio` only with --kind test)."""
     from vatio.cli.output import fmt_duration, fmt_g, fmt_kwh, print_json
 
-    rows = _open(store).list_runs(limit=limit or None, status=status)
+    rows = _open(store).list_runs(
+        limit=limit or None, status=status, kind=kind, hide_kinds=("test",)
+    )
     if json_output:
         print_json(rows)
         return

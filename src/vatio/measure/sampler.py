@@ -66,8 +66,12 @@ class Sampler:
         self.ticks = 0
         self.tick_cost_s = 0.0
         self.pids: tuple[int, ...] = ()
+        self._cpu_at_start = (0.0, 0.0)
+        #: average machine CPU utilisation (0..1) between start and stop, for hardware-fit checks
+        self.cpu_utilisation: float | None = None
 
     def start(self) -> Totals:
+        self._cpu_at_start = _cpu_busy_total()
         now = self._mono()
         for sensor in self.sensors:
             try:
@@ -96,7 +100,11 @@ class Sampler:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
-        return self.tick()
+        totals = self.tick()
+        busy0, total0 = self._cpu_at_start
+        busy1, total1 = _cpu_busy_total()
+        self.cpu_utilisation = share(busy1 - busy0, total1 - total0) if total1 > total0 else None
+        return totals
 
     def tick(self) -> Totals:
         """Sample now; returns cumulative totals since start."""
@@ -148,3 +156,9 @@ class Sampler:
         used = float(psutil.virtual_memory().used)
         memory_share = share(sample.rss_bytes, used)
         return {"cpu": cpu_share, "dram": memory_share, "memory": memory_share}
+
+
+def _cpu_busy_total() -> tuple[float, float]:
+    times = psutil.cpu_times()
+    total = sum(times)
+    return total - times.idle - getattr(times, "iowait", 0.0), total

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import psutil
+
 from vatio.devices.common import EnergySensor
 from vatio.measure.result import DeviceEnergy, PhaseResult, RunResult
 from vatio.measure.sampler import Sampler, Totals
@@ -212,6 +214,8 @@ class Tracker:
             "ticks": self._sampler.ticks,
             "cost_s": round(self._sampler.tick_cost_s, 6),
             "interval_s": self._sampler.interval_s,
+            "cpu_utilisation": self._sampler.cpu_utilisation,
+            "cpu_count": psutil.cpu_count(),
         }
         return result
 

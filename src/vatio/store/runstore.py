@@ -206,8 +206,19 @@ class RunStore:
             conn.execute(statement)
 
     # -- reading ----------------------------------------------------------------
-    def list_runs(self, limit: int | None = 50, status: str | None = None) -> list[dict[str, Any]]:
+    def list_runs(
+        self,
+        limit: int | None = 50,
+        status: str | None = None,
+        kind: str | None = None,
+        hide_kinds: tuple[str, ...] = (),
+    ) -> list[dict[str, Any]]:
+        """Newest first; `kind` selects one kind, `hide_kinds` leaves some out."""
         query = sa.select(*SUMMARY_COLUMNS).order_by(runs.c.started_at.desc())
+        if kind:
+            query = query.where(runs.c.kind == kind)
+        elif hide_kinds:
+            query = query.where(runs.c.kind.not_in(hide_kinds))
         if limit:
             query = query.limit(limit)
         rows = self._retry(lambda: self._fetch(query))
