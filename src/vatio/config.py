@@ -28,6 +28,41 @@ ENV_KEYS = {
 }
 
 
+class ReportSettings(BaseModel):
+    """`[tool.vatio.report]`: SCI functional unit and embodied-carbon assumptions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    functional_unit: str | None = None
+    embodied_kgco2e: float | None = Field(None, ge=0)
+    gpu_embodied_kgco2e: float = Field(150.0, ge=0)
+    lifetime_years: float = Field(4.0, gt=0)
+    resource_share: float = Field(1.0, gt=0, le=1)
+
+
+class CheckSettings(BaseModel):
+    """`[tool.vatio.check]`: severity of each checklist item, waivers, thresholds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    severity: dict[str, Literal["fail", "warn", "off"]] = Field(default_factory=dict)
+    waive: dict[str, str] = Field(default_factory=dict)
+    utilisation_threshold: float = Field(0.3, ge=0, le=1)
+    recent_runs: int = Field(20, ge=1)
+
+
+class ScheduleSettings(BaseModel):
+    """`[tool.vatio.schedule]`: make `vatio run` wait for the greenest window by default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    greenest: bool = False
+    duration: str | None = None
+    within: str = "24h"
+    interruptible: bool = False
+    min_chunk: str | None = None
+
+
 class Profile(BaseModel):
     """Validated settings; every field has a safe default except the grid zone."""
 
@@ -49,6 +84,9 @@ class Profile(BaseModel):
         None, description="Electricity Maps API key (else VATIO_ELECTRICITYMAPS_KEY)"
     )
     provider_timeout: float = Field(10.0, gt=0, le=120, description="provider timeout in seconds")
+    report: ReportSettings = Field(default_factory=ReportSettings, description="report settings")
+    check: CheckSettings = Field(default_factory=CheckSettings, description="checklist settings")
+    schedule: ScheduleSettings | None = Field(None, description="default greenest-run settings")
 
     @field_validator("interval", "idle_baseline", mode="before")
     @classmethod

@@ -107,6 +107,8 @@ def run_tracked(
 
     tracker = Tracker(command=command, **_tracker_args(overrides))
     plan = None
+    if greenest is None and tracker.profile.schedule and tracker.profile.schedule.greenest:
+        greenest = tracker.profile.schedule.model_dump()
     if greenest is not None:
         from vatio.cli.greenest import plan_and_wait
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from vatio.canonical import sha256_hex
 from vatio.errors import StoreError, UnknownRunError
@@ -90,6 +90,11 @@ class RunStore:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
+            except DatabaseError as error:  # e.g. a file that is not a database at all
+                raise StoreError(
+                    f"Cannot use the run store {self.url}: {error.orig}.",
+                    "Point --store or VATIO_STORE at a vatio store or a new file.",
+                ) from None
         raise AssertionError("unreachable")
 
     # -- writing ----------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""Reading the runs a report is about, with errors a user can act on (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vatio.errors import StoreError, VatioError
+
+
+class RecordVersionError(VatioError):
+    """A run recorded by a vatio whose record layout this one does not read."""
+
+
+def open_run_store(spec: str | None):
+    """The store, or a StoreError for anything that stops it opening (not a database, ...)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vatio.store.runstore import open_store
+
+    try:
+        return open_store(spec)
+    except SQLAlchemyError as error:
+        where = spec or "the default store .vatio/vatio.db"
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise StoreError(
+            f"Cannot open the run store {where}: {reason}.",
+            "Point --store or VATIO_STORE at a vatio store (a SQLite file or a database URL).",
+        ) from None
+
+
+def store_exists(spec: str | None, cwd: Path | None = None) -> bool:
+    """False when the default or given SQLite file is absent, so a check creates nothing."""
+    if spec and "://" in spec:
+        return True
+    from vatio.store.location import DEFAULT_PATH
+
+    path = Path(spec).expanduser() if spec else (cwd or Path.cwd()) / DEFAULT_PATH
+    return path.is_file()
+
+
+def check_version(record: dict[str, Any]) -> None:
+    """Refuse a record whose layout differs from the one this vatio writes."""
+    from vatio.measure.result import SCHEMA_VERSION
+
+    found = record.get("schema_version")
+    if found != SCHEMA_VERSION:
+        raise RecordVersionError(
+            f"Run {record.get('id')} was recorded with record schema version {found}; "
+            f"this vatio reads version {SCHEMA_VERSION}.",
+            "Report it with the vatio release that recorded it.",
+        )
+
+
+def load_records(spec: str | None, run_ids: list[str]) -> tuple[list[dict[str, Any]], str]:
+    """Full records of the given ids (or unique prefixes), in order, and the store URL."""
+    from vatio.errors import InputError
+
+    if not run_ids:
+        raise InputError("No run id given.", "`vatio runs list` shows the ids.")
+    if not store_exists(spec):
+        raise StoreError(
+            f"There is no run store at {spec or '.vatio/vatio.db'} (nothing recorded here yet).",
+            "Record runs with `vatio run`, or point --store or VATIO_STORE at the store.",
+        )
+    store = open_run_store(spec)
+    records = []
+    for run_id in run_ids:
+        record = store.get(run_id)
+        if "schema_version" not in record:  # begun, never finished: no record written yet
+            raise InputError(
+                f"Run {record['id']} is {record.get('status')}: it has no energy figures yet.",
+                "Report a run once it has finished (`vatio runs list` shows their status).",
+            )
+        check_version(record)
+        records.append(record)
+    ids = [r["id"] for r in records]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InputError(f"Run {', '.join(duplicates)} is given more than once.")
+    return records, store.url
+
+
+def record_kind(record: dict[str, Any]) -> str:
+    """The store's kind of a run (run, optimize, scale, test); 'run' when unknown."""
+    return str((record.get("summary") or {}).get("kind") or record.get("kind") or "run")
