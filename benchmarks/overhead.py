@@ -49,7 +49,9 @@ def slowdown(pairs: int, seconds: float, store: Path) -> dict[str, dict[str, flo
     plain = [PY, "-c", WORKLOAD, str(n)]
     configs = {
         "alone": plain,
-        "vatio run, 1 s sampling": [PY, "-m", "vatio", "run", "-q", "--interval", "1s", "--", *plain],
+        "vatio run, 1 s sampling": [
+            PY, "-m", "vatio", "run", "-q", "--interval", "1s", "--", *plain,
+        ],
         "vatio run, 0.1 s sampling": [
             PY, "-m", "vatio", "run", "-q", "--interval", "100ms", "--", *plain,
         ],
@@ -146,6 +148,7 @@ def sampler_memory() -> dict[str, float]:
     """A simulated 24-hour run at 1 s sampling: the timeline must stay bounded."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.measure.fakes import ConstantPowerSensor
+
     from vatio.measure.sampler import Sampler
 
     clock = [0.0]

@@ -1,96 +1,16 @@
-"""Supervising the child of `vatio run`: signals, exit codes, and the record.
+"""`vatio run`'s child under the tracker: plan, supervise (vatio.process), record, summarise.
 
-In a terminal, Ctrl-C reaches every process of the foreground group, the
-child included, so vatio forwards SIGINT only when it is not that group
-(e.g. `kill -INT` from a script); SIGTERM and SIGHUP are always forwarded.
 The child's exit code becomes vatio's (128 + N when signal N killed it).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+from vatio.process import Outcome, supervise
 
-
-@dataclass
-class Outcome:
-    exit_code: int
-    status: str
-    error: str | None = None
-    signals_received: list[int] = field(default_factory=list)
-
-
-def _terminal_delivers_sigint() -> bool:
-    """True when Ctrl-C from this terminal already reaches the child directly."""
-    try:
-        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return False
-
-
-def supervise(
-    command: list[str],
-    *,
-    new_session: bool = False,
-    on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
-) -> Outcome:
-    """Run `command` without a shell, forwarding signals; never raises for the child's sake.
-
-    `new_session` puts the child in its own process group (needed to suspend it as a
-    whole); `on_spawn` may start helpers around the child and return their cleanup.
-    """
-    try:
-        child = subprocess.Popen(command, start_new_session=new_session)
-    except FileNotFoundError:
-        return Outcome(127, "failed", f"command not found: {command[0]}")
-    except PermissionError:
-        return Outcome(126, "failed", f"permission denied: {command[0]} is not executable")
-    except OSError as error:
-        return Outcome(126, "failed", f"cannot execute {command[0]}: {error.strerror}")
-
-    received: list[int] = []
-
-    def forward(signum: int, _frame: Any) -> None:
-        received.append(signum)
-        if signum == signal.SIGINT and not new_session and _terminal_delivers_sigint():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
-    cleanup = on_spawn(child) if on_spawn else None
-    try:
-        returncode = child.wait()
-    finally:
-        if cleanup is not None:
-            cleanup()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return _outcome(returncode, received)
-
-
-def _outcome(returncode: int, received: list[int]) -> Outcome:
-    if returncode < 0:
-        signum = -returncode
-        name = signal.Signals(signum).name
-        status = "interrupted" if signum == signal.SIGINT else "killed"
-        return Outcome(128 + signum, status, f"terminated by {name}", received)
-    if signal.SIGINT in received:
-        return Outcome(returncode, "interrupted", "interrupted by SIGINT", received)
-    if signal.SIGTERM in received or signal.SIGHUP in received:
-        name = signal.Signals(received[-1]).name
-        return Outcome(returncode, "killed", f"stopped by {name}", received)
-    if returncode != 0:
-        return Outcome(returncode, "failed", f"exited with code {returncode}", received)
-    return Outcome(0, "completed", None, received)
+__all__ = ["Outcome", "run_tracked", "supervise"]
 
 
 def run_tracked(

@@ -14,6 +14,7 @@ def demo(
     epochs: int = typer.Option(20, "--epochs", help="Training epochs."),
     store: str = typer.Option(None, "--store", help="Run store: SQLAlchemy URL or SQLite path."),
     json_output: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
+    quick: bool = typer.Option(False, "--quick", help="Only the training step."),
 ) -> None:
     """Train a small PyTorch MLP on scikit-learn's digits (no download) under the tracker."""
     from rich.console import Console
@@ -57,3 +58,20 @@ def demo(
         f"test accuracy {acc:.3f} · recorded as run {tracker.result.id} "
         f"(`vatio runs show {tracker.result.id}`)"
     )
+    if not quick:
+        _later_steps(console, profile.zone, profile.store)
+
+
+def _later_steps(console, zone: str, store: str | None) -> None:
+    """Optimise the model, then ask whether a second worker pays; a failing step is skipped."""
+    from vatio.errors import VatioError
+
+    steps = (("optimize", "vatio.cli.optimize"), ("scale", "vatio.cli.scale"))
+    for label, module_name in steps:
+        import importlib
+
+        console.print()
+        try:
+            importlib.import_module(module_name).demo_step(console, zone, store=store)
+        except VatioError as error:
+            console.print(f"{label} step skipped: {error}")

@@ -1,0 +1,119 @@
+"""Running a child process the way every vatio command does.
+
+No shell; SIGTERM and SIGHUP forwarded to the child; SIGINT forwarded too,
+unless the child shares a terminal's foreground group (then Ctrl-C already
+reached it, and a second SIGINT would interrupt its clean-up). The outcome says
+how the child ended: its exit code (128 + N when signal N killed it) and a
+status for the run record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+KILL_GRACE_S = 10.0
+TIMEOUT_EXIT = 124
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    status: str  # completed, failed, interrupted, killed
+    error: str | None = None
+    signals_received: list[int] = field(default_factory=list)
+
+
+def terminal_delivers_sigint() -> bool:
+    """True when Ctrl-C from this terminal already reaches a child in our process group."""
+    try:
+        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
+
+
+def supervise(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdout: IO[Any] | int | None = None,
+    stderr: IO[Any] | int | None = None,
+    new_session: bool = False,
+    timeout_s: float | None = None,
+    on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
+) -> Outcome:
+    """Run `command` and wait; never raises for the child's sake.
+
+    `new_session` puts the child in its own process group (to suspend it as a
+    whole); `on_spawn` may start helpers around the child and return their
+    clean-up; `timeout_s` stops the child (SIGTERM, then SIGKILL) when it runs long.
+    """
+    try:
+        child = subprocess.Popen(
+            command, env=env, stdout=stdout, stderr=stderr, start_new_session=new_session
+        )
+    except FileNotFoundError:
+        return Outcome(127, "failed", f"command not found: {command[0]}")
+    except PermissionError:
+        return Outcome(126, "failed", f"permission denied: {command[0]} is not executable")
+    except OSError as error:
+        return Outcome(126, "failed", f"cannot execute {command[0]}: {error.strerror}")
+
+    received: list[int] = []
+
+    def forward(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        if signum == signal.SIGINT and not new_session and terminal_delivers_sigint():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signum)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED} if in_main else {}
+    cleanup = on_spawn(child) if on_spawn else None
+    timed_out = False
+    try:
+        try:
+            returncode = child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            child.terminate()
+            try:
+                returncode = child.wait(timeout=KILL_GRACE_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                returncode = child.wait()
+    finally:
+        if cleanup is not None:
+            cleanup()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if timed_out:
+        return Outcome(
+            TIMEOUT_EXIT, "killed", f"stopped after the {timeout_s:g} s timeout", received
+        )
+    return outcome_of(returncode, received)
+
+
+def outcome_of(returncode: int, received: list[int]) -> Outcome:
+    """Status and exit code from how the child ended and which signals vatio got."""
+    if returncode < 0:
+        signum = -returncode
+        name = signal.Signals(signum).name
+        status = "interrupted" if signum == signal.SIGINT else "killed"
+        return Outcome(128 + signum, status, f"terminated by {name}", received)
+    if signal.SIGINT in received:
+        return Outcome(returncode, "interrupted", "interrupted by SIGINT", received)
+    if signal.SIGTERM in received or signal.SIGHUP in received:
+        name = signal.Signals(received[-1]).name
+        return Outcome(returncode, "killed", f"stopped by {name}", received)
+    if returncode != 0:
+        return Outcome(returncode, "failed", f"exited with code {returncode}", received)
+    return Outcome(0, "completed", None, received)
