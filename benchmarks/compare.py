@@ -52,15 +52,24 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=40, help="runs per workload")
     parser.add_argument("--trials", type=int, default=2000)
     parser.add_argument("--iterations", type=int, default=4_000_000)
-    parser.add_argument("--n", type=int, default=5, help="runs a side in each comparison")
+    parser.add_argument("--n", default="5,10", help="runs a side in each comparison (list)")
+    parser.add_argument("--pools", default=None, help="reuse pools saved by an earlier run (JSON)")
+    parser.add_argument("--save-pools", default=None, help="save the measured pools (JSON)")
     args = parser.parse_args()
     from vatio.compare.gate import decide
 
     pools: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
     started = time.perf_counter()
-    for _ in range(args.pool):
-        pools["A"].append(measure(args.iterations))
-        pools["B"].append(measure(int(args.iterations * 1.2)))
+    if args.pools:
+        with open(args.pools, encoding="utf-8") as handle:
+            pools = json.load(handle)
+    else:
+        for _ in range(args.pool):
+            pools["A"].append(measure(args.iterations))
+            pools["B"].append(measure(int(args.iterations * 1.2)))
+    if args.save_pools:
+        with open(args.save_pools, "w", encoding="utf-8") as handle:
+            json.dump(pools, handle)
     seconds = time.perf_counter() - started
     rng = np.random.default_rng(42)
     report: dict[str, object] = {
@@ -68,26 +77,31 @@ def main() -> None:
         "measure_seconds": round(seconds, 1),
         "method": pools["A"][0]["method"],
     }
+    sizes = [int(n) for n in str(args.n).split(",")]
     for metric in ("process_energy_j", "energy_j", "duration_s"):
         a = np.array([r[metric] for r in pools["A"]])
         b = np.array([r[metric] for r in pools["B"]])
-        false_alarms = detections = 0
-        for _ in range(args.trials):
-            draw = rng.permutation(len(a))
-            base, cand = a[draw[: args.n]], a[draw[args.n : 2 * args.n]]
-            false_alarms += decide(list(base), list(cand), 0.05).regression
-            base = a[rng.permutation(len(a))[: args.n]]
-            cand = b[rng.permutation(len(b))[: args.n]]
-            detections += decide(list(base), list(cand), 0.05).regression
-        report[metric] = {
+        entry: dict[str, object] = {
             "cv_A_pct": round(100 * a.std(ddof=1) / a.mean(), 2),
             "cv_B_pct": round(100 * b.std(ddof=1) / b.mean(), 2),
             "true_ratio_B_over_A": round(statistics.median(b) / statistics.median(a), 3),
-            "false_alarm_rate": false_alarms / args.trials,
-            "false_alarm_95ci": [round(x, 4) for x in wilson(false_alarms, args.trials)],
-            "detection_rate": detections / args.trials,
-            "detection_95ci": [round(x, 4) for x in wilson(detections, args.trials)],
         }
+        for n in sizes:
+            false_alarms = detections = 0
+            for _ in range(args.trials):
+                draw = rng.permutation(len(a))
+                base, cand = a[draw[:n]], a[draw[n : 2 * n]]
+                false_alarms += decide(list(base), list(cand), 0.05).regression
+                base = a[rng.permutation(len(a))[:n]]
+                cand = b[rng.permutation(len(b))[:n]]
+                detections += decide(list(base), list(cand), 0.05).regression
+            entry[f"n={n}"] = {
+                "false_alarm_rate": false_alarms / args.trials,
+                "false_alarm_95ci": [round(x, 4) for x in wilson(false_alarms, args.trials)],
+                "detection_rate": detections / args.trials,
+                "detection_95ci": [round(x, 4) for x in wilson(detections, args.trials)],
+            }
+        report[metric] = entry
     print(json.dumps(report, indent=2))
 
 

@@ -144,6 +144,26 @@ def startup(reps: int) -> dict[str, float]:
     }
 
 
+def sampler_cpu(seconds: float = 10.0) -> dict[str, dict[str, float]]:
+    """CPU time the sampling itself costs (real sensors, process tree), as % of the run."""
+    from vatio.devices.discovery import discover
+    from vatio.measure.sampler import Sampler
+
+    report = {}
+    for interval in (1.0, 0.1):
+        sensors = discover().sensors
+        sampler = Sampler(sensors, interval_s=interval, pid=os.getpid())
+        sampler.start()
+        time.sleep(seconds)
+        sampler.stop()
+        report[f"{interval:g} s"] = {
+            "ticks": sampler.ticks,
+            "per_tick_ms": 1000 * sampler.tick_cost_s / sampler.ticks,
+            "cpu_pct_of_one_core": 100 * sampler.tick_cost_s / seconds,
+        }
+    return report
+
+
 def sampler_memory() -> dict[str, float]:
     """A simulated 24-hour run at 1 s sampling: the timeline must stay bounded."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -182,6 +202,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--skip-slowdown", action="store_true", help="skip the paired runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "bench.db"
@@ -190,7 +211,8 @@ def main() -> None:
             "fixed_cost_s": fixed_cost(args.reps, store),
             "codecarbon_s": codecarbon_cost(3),
             "sampler_memory": sampler_memory(),
-            "slowdown": slowdown(args.pairs, args.seconds, store),
+            "sampler_cpu": sampler_cpu(),
+            "slowdown": None if args.skip_slowdown else slowdown(args.pairs, args.seconds, store),
         }
     print(json.dumps(report, indent=2))
 

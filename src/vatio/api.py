@@ -130,6 +130,7 @@ class Tracker(MeasureTracker):
 
     def _background_work(self, result: RunResult) -> None:
         """Collect the manifest and register the run while the workload runs."""
+        self._warm_carbon()
         try:
             self._manifest = self._collect_manifest()
         except Exception as error:  # the manifest must never break a run
@@ -146,6 +147,21 @@ class Tracker(MeasureTracker):
                 self._store.heartbeat(result.id)
         except Exception as error:
             self.store_error = str(error)
+
+    def _warm_carbon(self) -> None:
+        """Load the intensity data now, so that stop() does not pay for numpy and parsing."""
+        if not self.profile.zone:
+            return
+        try:
+            import time
+
+            from vatio.carbon.accounting import intensity_for_hour
+            from vatio.carbon.zones import resolve_zone
+
+            hour = time.time() // 3600 * 3600
+            intensity_for_hour(resolve_zone(self.profile.zone), hour, self.profile.intensity)
+        except Exception:  # stop() will compute it anyway, and report a real error there
+            return
 
     def _collect_manifest(self) -> dict[str, Any]:
         from vatio.devices.nvidia import gpu_inventory

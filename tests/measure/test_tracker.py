@@ -101,3 +101,27 @@ def test_memory_is_bounded_for_long_runs():
     for _ in range(1000):
         sampler.tick()
     assert len(sampler.timeline.t0) <= 64
+
+
+def test_cpu_time_seen_late_is_paid_from_unclaimed_earlier_energy():
+    sampler = Sampler([ConstantPowerSensor()], interval_s=1.0)
+    # tick 1: the child ran but is not visible yet; tick 2: it is reaped, all its time appears
+    first = sampler._cpu_part("cpu:fake", 10.0, {"tree_s": 0.0, "busy_s": 1.0})
+    second = sampler._cpu_part("cpu:fake", 10.0, {"tree_s": 2.0, "busy_s": 1.0})
+    assert (first, second) == (0.0, 20.0)
+    # nothing more to claim afterwards
+    assert sampler._cpu_part("cpu:fake", 10.0, {"tree_s": 0.5, "busy_s": 1.0}) == 5.0
+
+
+def test_short_child_energy_is_attributed():
+    import sys
+
+    from vatio.process import supervise
+
+    tracker = Tracker(interval_s=1.0)
+    tracker.start()
+    busy = "import time\nend = time.perf_counter() + 0.4\nwhile time.perf_counter() < end: pass"
+    supervise([sys.executable, "-c", busy])
+    result = tracker.stop()
+    cpu = next(d for d in result.devices if d.device == "cpu")
+    assert cpu.process_energy_j >= 0.3 * cpu.energy_j

@@ -43,6 +43,11 @@ def samples(records: list[dict[str, Any]], metric: str, side: str) -> list[float
                 f"Run {record.get('id')} ({side}) did not complete ({record.get('status')}).",
                 "Compare completed runs only.",
             )
+        if value <= 0:
+            raise InputError(
+                f"Run {record.get('id')} ({side}) has a {METRICS[metric][0]} of {value:g}.",
+                "Only positive figures can be compared as ratios; pick another --metric.",
+            )
         values.append(float(value))
     return values
 
@@ -65,17 +70,27 @@ class Verdict:
         }
 
 
-def decide(baseline: list[float], candidate: list[float], threshold: float) -> Verdict:
-    """A regression only when the whole confidence interval lies above the threshold."""
+#: two-sided 90 % interval = one-sided 95 % bounds: a regression is called when the
+#: lower bound is above the threshold, so a true change at the threshold fails <= 5 %.
+CONFIDENCE = 0.90
+
+
+def decide(
+    baseline: list[float], candidate: list[float], threshold: float, confidence: float = CONFIDENCE
+) -> Verdict:
+    """A regression only when the one-sided lower confidence bound lies above the threshold."""
     if len(baseline) < 2 or len(candidate) < 2:
         raise InputError(
             "Need at least 2 runs a side to judge noise "
             f"(got {len(baseline)} and {len(candidate)}).",
             "Repeat the measurement: vatio compare --repeat 5 -- CMD.",
         )
-    result = compare_samples(baseline, candidate)
+    result = compare_samples(baseline, candidate, confidence)
     pct = 100 * result.confidence
-    interval = f"{result.effect:+.1%} [{result.ci_low:+.1%}, {result.ci_high:+.1%}] ({pct:.0f}% CI)"
+    interval = (
+        f"{result.effect:+.1%} [{result.ci_low:+.1%}, {result.ci_high:+.1%}] "
+        f"({pct:.0f}% CI; each bound one-sided {50 + pct / 2:.0f}%)"
+    )
     if result.ci_low > threshold:
         return Verdict(result, threshold, True, False, f"regression: {interval} > {threshold:+.0%}")
     if result.ci_high < -threshold:

@@ -1,9 +1,11 @@
 """Which share of the machine's energy belongs to the tracked process tree.
 
-CPU energy is shared by CPU time (process tree / all busy CPU time); memory
-energy by resident memory. Descendants that exit are not lost: their time
-shows up in their parent's `children_*` counters once they are reaped, so the
-tree total is Σ over live processes of (user + system + children_*).
+CPU energy is shared by CPU time (process tree / all busy CPU time, per
+sampling interval; time seen late is paid from earlier unclaimed busy time,
+see Sampler._cpu_part); memory energy by resident memory. Descendants
+that exit are not lost: their time shows up in their parent's `children_*`
+counters once they are reaped, so the tree total is Σ over live processes of
+(user + system + children_*).
 """
 
 from __future__ import annotations

@@ -63,6 +63,8 @@ class Sampler:
         self._last: Totals | None = None
         self._last_tree_cpu = 0.0
         self._last_busy = 0.0
+        #: per CPU sensor: energy and busy CPU-seconds no tracked process has claimed yet
+        self._unclaimed: dict[str, tuple[float, float]] = {}
         self.ticks = 0
         self.tick_cost_s = 0.0
         self.pids: tuple[int, ...] = ()
@@ -134,6 +136,8 @@ class Sampler:
         for sensor in self.sensors:
             delta = machine[sensor.name] - self._last.machine[sensor.name]
             part = delta.energy_j * shares.get(sensor.device, 1.0) if shares else 0.0
+            if sensor.device == "cpu" and shares:
+                part = self._cpu_part(sensor.name, delta.energy_j, shares)
             if sensor.device == "gpu" and self.pids:
                 gpu_share = sensor.process_share(self.pids)
                 part = delta.energy_j * (1.0 if gpu_share is None else gpu_share)
@@ -145,17 +149,43 @@ class Sampler:
         return self._last
 
     def _process_shares(self) -> dict[str, float]:
-        """Share of CPU and memory energy that belongs to the tracked tree since the last tick."""
+        """CPU seconds of the tracked tree and of the machine since the last tick; memory share."""
         if self.tree is None:
             return {}
         sample = self.tree.sample()
         self.pids = sample.pids
         busy = machine_busy_cpu_s()
-        cpu_share = share(sample.cpu_s - self._last_tree_cpu, busy - self._last_busy)
+        tree_s = max(sample.cpu_s - self._last_tree_cpu, 0.0)
+        busy_s = max(busy - self._last_busy, 0.0)
         self._last_tree_cpu, self._last_busy = sample.cpu_s, busy
         used = float(psutil.virtual_memory().used)
         memory_share = share(sample.rss_bytes, used)
-        return {"cpu": cpu_share, "dram": memory_share, "memory": memory_share}
+        return {"tree_s": tree_s, "busy_s": busy_s, "dram": memory_share, "memory": memory_share}
+
+    def _cpu_part(self, name: str, joules: float, shares: dict[str, float]) -> float:
+        """This tick's CPU energy of the tree: its share of this interval's busy time, plus
+        time that belonged to earlier intervals.
+
+        A short-lived child's CPU time is only seen once it is reaped (in its parent's
+        children_* counters), possibly ticks later. That excess is paid from the energy of
+        earlier busy time that no tracked process claimed (at its average J per CPU-second),
+        so late-counted work is neither lost nor charged at the wrong interval's power.
+        """
+        tree_s, busy_s = shares["tree_s"], shares["busy_s"]
+        now_s = min(tree_s, busy_s)
+        part = joules * (now_s / busy_s) if busy_s > 0 else 0.0
+        pool_j, pool_s = self._unclaimed.get(name, (0.0, 0.0))
+        pool_j += joules - part
+        pool_s += busy_s - now_s
+        excess = tree_s - now_s
+        if excess > 0 and pool_s > 0:
+            taken = min(excess, pool_s)
+            moved = pool_j * taken / pool_s
+            part += moved
+            pool_j -= moved
+            pool_s -= taken
+        self._unclaimed[name] = (pool_j, pool_s)
+        return part
 
 
 def _cpu_busy_total() -> tuple[float, float]:
