@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from vatio.errors import InputError
 
@@ -80,3 +81,17 @@ def parse_fraction(text: str) -> float:
         return float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
         raise InputError(f"Cannot read the threshold {text!r}.", "Use e.g. 5% or 0.05.") from None
+
+
+def parse_time(text: str, *, what: str = "time") -> datetime:
+    """UTC datetime from ISO-like text: this machine's local time unless it has Z or an offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"Cannot read the {what} {text!r}.",
+            'Use "YYYY-MM-DD HH:MM" (local time) or add an offset such as Z or +01:00.',
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means this machine's local time
+    return moment.astimezone(UTC)

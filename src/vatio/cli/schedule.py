@@ -16,17 +16,10 @@ from vatio.errors import InputError, VatioError
 
 
 def parse_when(text: str, *, what: str) -> datetime:
-    """UTC datetime from ISO-like text: local time of this machine unless it has an offset or Z."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(
-            f"Cannot read the {what} {text!r}.",
-            'Use "YYYY-MM-DD HH:MM" (local time) or add an offset such as Z or +01:00.',
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # naive means this machine's local time
-    return moment.astimezone(UTC)
+    """UTC datetime from ISO-like text (see vatio.units.parse_time)."""
+    from vatio.units import parse_time
+
+    return parse_time(text, what=what)
 
 
 def provider_key(profile: Any) -> str | None:

@@ -34,6 +34,27 @@ def parse_iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def device_energies(
+    sensors: list[EnergySensor], diff: Totals, *, has_process: bool = True, details: bool = True
+) -> list[DeviceEnergy]:
+    """Per-sensor energy between two readings, with each sensor's method and errors."""
+    return [
+        DeviceEnergy(
+            name=s.name,
+            device=s.device,
+            method=s.method,
+            energy_j=diff.machine[s.name].energy_j,
+            low_j=diff.machine[s.name].low_j,
+            high_j=diff.machine[s.name].high_j,
+            process_energy_j=diff.process[s.name] if has_process else None,
+            errors=s.errors,
+            last_error=s.last_error,
+            details=s.describe() if details else {},
+        )
+        for s in sensors
+    ]
+
+
 def new_run_id() -> str:
     return secrets.token_hex(6)
 
@@ -186,21 +207,7 @@ class Tracker:
         has_process = self._sampler.tree is not None
         result.ended_at = utc_iso(end.wall)
         result.duration_s = diff.wall
-        result.devices = [
-            DeviceEnergy(
-                name=s.name,
-                device=s.device,
-                method=s.method,
-                energy_j=diff.machine[s.name].energy_j,
-                low_j=diff.machine[s.name].low_j,
-                high_j=diff.machine[s.name].high_j,
-                process_energy_j=diff.process[s.name] if has_process else None,
-                errors=s.errors,
-                last_error=s.last_error,
-                details=s.describe(),
-            )
-            for s in self.sensors
-        ]
+        result.devices = device_energies(self.sensors, diff, has_process=has_process)
         result.phases = list(self._phases)
         result.work = dict(self._work)
         result.idle = self._idle_summary(result) if self._idle else None

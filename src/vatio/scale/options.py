@@ -81,7 +81,7 @@ def _cuda_build() -> bool:
 
 
 def _limits(opts: dict[str, Any]) -> dict[str, float | None]:
-    from vatio.units import parse_duration
+    from vatio.units import parse_duration, parse_time
 
     given = [k for k in ("max_slowdown", "deadline", "max_latency") if opts[k] is not None]
     if len(given) > 1:
@@ -98,7 +98,10 @@ def _limits(opts: dict[str, Any]) -> dict[str, float | None]:
         except InputError:
             from datetime import UTC, datetime
 
-            deadline_s = (_parse_when(opts["deadline"]) - datetime.now(UTC)).total_seconds()
+            when = parse_time(
+                opts["deadline"], what="--deadline (a duration such as 2h, or a time)"
+            )
+            deadline_s = (when - datetime.now(UTC)).total_seconds()
             if deadline_s <= 0:
                 raise InputError(f"The --deadline {opts['deadline']!r} has passed.") from None
     latency = (
@@ -211,17 +214,3 @@ def build_spec(opts: dict[str, Any]) -> Any:
             opts["model"], opts["eval_set"], parse_duration(opts["min_time"], what="--min-time")
         )
     return spec
-
-
-def _parse_when(text: str) -> Any:
-    """A local time ("2026-11-28 08:00") or one with an offset, as an aware datetime."""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(
-            f"Cannot read the --deadline {text!r}.",
-            'Use a duration (2h, 90m) or a time "YYYY-MM-DD HH:MM" (local unless it has Z/+01:00).',
-        ) from None
-    return moment if moment.tzinfo else moment.astimezone()

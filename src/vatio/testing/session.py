@@ -7,7 +7,7 @@ from typing import Any
 
 from vatio.measure.result import DeviceEnergy, RunResult
 from vatio.measure.sampler import Sampler, Totals
-from vatio.measure.tracker import new_run_id, utc_iso
+from vatio.measure.tracker import device_energies, new_run_id, utc_iso
 
 
 class EnergySession:
@@ -56,18 +56,7 @@ class EnergySession:
         self.tests.append(result)
 
     def _devices(self, diff: Totals) -> list[DeviceEnergy]:
-        return [
-            DeviceEnergy(
-                name=s.name,
-                device=s.device,
-                method=s.method,
-                energy_j=diff.machine[s.name].energy_j,
-                low_j=diff.machine[s.name].low_j,
-                high_j=diff.machine[s.name].high_j,
-                process_energy_j=diff.process[s.name],
-            )
-            for s in self.sensors
-        ]
+        return device_energies(self.sensors, diff, details=False)
 
     # -- end of session ---------------------------------------------------------
     def finish(self, exitstatus: int) -> None:
