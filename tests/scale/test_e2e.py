@@ -45,7 +45,11 @@ def test_one_and_two_ddp_workers_end_to_end(tmp_path):
     assert done.exit_code == 0, done.output
     study = study_from(done)
     one, two = study["configs"]
-    assert [one["status"], two["status"]] == ["completed", "completed"]
+    assert [one["status"], two["status"]] == ["completed", "completed"], (
+        one.get("error"),
+        two.get("error"),
+        two.get("error_tail"),
+    )
     assert one["samples"] == 29 * 8 and two["samples"] == 2 * 29 * 8  # first step is warm-up
     assert two["bytes_per_step"] == (16 * 4 + 4) * 4  # one bucket of float32 gradients
     assert two["comm_s"] > 0 and two["compute_s"] >= 0 and two["bandwidth_bps"] > 0
