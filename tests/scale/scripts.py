@@ -19,6 +19,7 @@ for _ in range(int(sys.argv[sys.argv.index("--steps") + 1])):
     model(x).sum().backward()
     optimiser.step()
     vatio.scale.step(samples=len(x))
+dist.barrier()  # gloo: a peer that closes first can abort the other's last receive
 dist.destroy_process_group()
 """
 

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     if rank == 0:
         print(f"world size {world}, {per_rank} samples per rank and step, test accuracy {acc:.3f}")
     if distributed:
+        # without it, a gloo rank that closes first can abort a peer's last receive (SIGABRT)
+        dist.barrier()
         dist.destroy_process_group()
 
 
