@@ -11,9 +11,8 @@ from typing import Any
 
 from vatio.optimize.mlp import hidden_widths, rebuild
 from vatio.optimize.ort_fp32 import ort_runtime
-from vatio.optimize.runners import OrtRunner
 from vatio.optimize.torchutil import export_onnx, fit, n_params
-from vatio.optimize.variant import Artefact, Context, Runner, Variant
+from vatio.optimize.variant import Artefact, Context, OnnxVariant
 
 DEFAULT_WIDTH = 0.25
 DEFAULT_EPOCHS = 40
@@ -44,7 +43,7 @@ def student_model(ctx: Context) -> tuple[Any, dict[str, Any]]:
     return student, recipe
 
 
-class Distilled(Variant):
+class Distilled(OnnxVariant):
     name = "distilled"
     technique = "knowledge distillation into a narrower student, ONNX Runtime FP32"
     needs_torch = True
@@ -60,6 +59,3 @@ class Distilled(Variant):
         return Artefact(
             path, "onnx", ort_runtime(), {"technique": self.technique, **recipe}, payload=model
         )
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)

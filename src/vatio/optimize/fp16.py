@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from vatio.optimize.ort_fp32 import ort_runtime
 from vatio.optimize.quantutil import quiet_quantizer
-from vatio.optimize.runners import OrtRunner
-from vatio.optimize.variant import Artefact, Context, Runner, Variant
+from vatio.optimize.variant import Artefact, Context, OnnxVariant
 
 
-class OrtFp16(Variant):
+class OrtFp16(OnnxVariant):
     name = "ort-fp16"
     technique = "ONNX Runtime FP16 (inputs and outputs kept FP32)"
 
@@ -29,6 +28,3 @@ class OrtFp16(Variant):
             "note": "CPU kernels without native FP16 fall back to casts around FP32 compute",
         }
         return Artefact(path, "onnx", ort_runtime(), recipe)
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from vatio.optimize.ort_fp32 import ort_runtime
 from vatio.optimize.quantutil import preprocess, quiet_quantizer
-from vatio.optimize.runners import OrtRunner
-from vatio.optimize.variant import Artefact, Context, Runner, Variant
+from vatio.optimize.variant import Artefact, Context, OnnxVariant
 
 
-class OrtInt8Dynamic(Variant):
+class OrtInt8Dynamic(OnnxVariant):
     name = "ort-int8-dynamic"
     technique = "ONNX Runtime INT8 dynamic quantisation"
 
@@ -26,6 +25,3 @@ class OrtInt8Dynamic(Variant):
             "tool": "onnxruntime.quantization.quantize_dynamic",
         }
         return Artefact(path, "onnx", ort_runtime(), recipe)
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)

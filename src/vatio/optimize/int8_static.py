@@ -7,8 +7,14 @@ from typing import Any
 
 from vatio.optimize.ort_fp32 import ort_runtime
 from vatio.optimize.quantutil import preprocess, quiet_quantizer
-from vatio.optimize.runners import OrtRunner, ort_input_spec
-from vatio.optimize.variant import Artefact, Context, Dataset, Runner, Variant, VariantError
+from vatio.optimize.runners import ort_input_spec
+from vatio.optimize.variant import (
+    Artefact,
+    Context,
+    Dataset,
+    OnnxVariant,
+    VariantError,
+)
 
 CALIB_SAMPLES = 512
 CALIB_BATCH = 64
@@ -34,7 +40,7 @@ class _Reader:
         return next(self._batches, None)
 
 
-class OrtInt8Static(Variant):
+class OrtInt8Static(OnnxVariant):
     name = "ort-int8-static"
     technique = "ONNX Runtime INT8 static quantisation (QDQ), calibrated"
 
@@ -46,9 +52,6 @@ class OrtInt8Static(Variant):
     def prepare(self, ctx: Context) -> Artefact:
         path, recipe = quantize_static_onnx(ctx.baseline_onnx(), ctx, "int8-static")
         return Artefact(path, "onnx", ort_runtime(), {"technique": self.technique, **recipe})
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)
 
 
 def quantize_static_onnx(source: Path, ctx: Context, tag: str) -> tuple[Path, dict[str, Any]]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from vatio.optimize.runners import OrtRunner
-from vatio.optimize.variant import Artefact, Context, Runner, Variant
+from vatio.optimize.variant import Artefact, Context, OnnxVariant
 
 
 def ort_runtime() -> str:
@@ -12,7 +11,7 @@ def ort_runtime() -> str:
     return f"ONNX Runtime {ort.__version__} CPU"
 
 
-class OrtFp32(Variant):
+class OrtFp32(OnnxVariant):
     name = "ort-fp32"
     technique = "ONNX Runtime FP32, graph optimisations ORT_ENABLE_ALL"
 
@@ -26,6 +25,3 @@ class OrtFp32(Variant):
             "source": "the given ONNX file" if ctx.torch_model is None else export,
         }
         return Artefact(path, "onnx", ort_runtime(), recipe)
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)

@@ -9,9 +9,8 @@ from typing import Any
 
 from vatio.optimize.mlp import hidden_widths, l1_keep, rebuild
 from vatio.optimize.ort_fp32 import ort_runtime
-from vatio.optimize.runners import OrtRunner
 from vatio.optimize.torchutil import export_onnx, fit, n_params
-from vatio.optimize.variant import Artefact, Context, Runner, Variant
+from vatio.optimize.variant import Artefact, Context, OnnxVariant
 
 DEFAULT_RATIO = 0.5
 DEFAULT_FINETUNE_EPOCHS = 10
@@ -43,7 +42,7 @@ def pruned_model(ctx: Context) -> tuple[Any, dict[str, Any]]:
     return model, recipe
 
 
-class Pruned(Variant):
+class Pruned(OnnxVariant):
     name = "pruned"
     technique = "structured pruning (L1), smaller Linear layers, ONNX Runtime FP32"
     needs_torch = True
@@ -54,6 +53,3 @@ class Pruned(Variant):
         return Artefact(
             path, "onnx", ort_runtime(), {"technique": self.technique, **recipe}, payload=model
         )
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)

@@ -10,9 +10,8 @@ from vatio.optimize.distill import Distilled, student_model
 from vatio.optimize.int8_static import calibration_set, quantize_static_onnx
 from vatio.optimize.ort_fp32 import ort_runtime
 from vatio.optimize.prune import Pruned, pruned_model
-from vatio.optimize.runners import OrtRunner
 from vatio.optimize.torchutil import export_onnx
-from vatio.optimize.variant import Artefact, Context, Runner
+from vatio.optimize.variant import Artefact, Context
 
 
 class _Int8Stack:
@@ -37,9 +36,6 @@ class _Int8Stack:
             ort_runtime(),
             {"technique": self.technique, **recipe, "quantisation": quant},  # type: ignore[attr-defined]
         )
-
-    def open(self, artefact: Artefact) -> Runner:
-        return OrtRunner(artefact.path, artefact.threads)
 
 
 class PrunedInt8(_Int8Stack, Pruned):

@@ -112,6 +112,15 @@ class Variant(ABC):
         """A runner on the artefact, with its thread setting."""
 
 
+class OnnxVariant(Variant):
+    """A variant whose artefact is an ONNX file run by ONNX Runtime."""
+
+    def open(self, artefact: Artefact) -> Runner:
+        from vatio.optimize.runners import OrtRunner
+
+        return OrtRunner(artefact.path, artefact.threads)
+
+
 def one_line(error: BaseException) -> str:
     """First line of an exception, prefixed by its type, for tables and JSON."""
     text = str(error).strip().splitlines()
