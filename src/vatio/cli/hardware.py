@@ -46,7 +46,7 @@ def hardware(
     table.add_column("method")
     table.add_column("details")
     for status in found.statuses:
-        detail = status.detail + (f"\nhow to fix: {status.hint}" if status.hint else "")
+        detail = status.detail + (f"\nnote: {status.hint}" if status.hint else "")
         table.add_row(
             status.name, "yes" if status.available else "no", status.method or "—", detail
         )

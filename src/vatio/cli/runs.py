@@ -42,28 +42,45 @@ def list_runs(
     if json_output:
         print_json(rows)
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} run(s)", title_justify="left")
+    console = Console()
+    wide = console.width >= 100
+    table = Table(
+        title=f"{len(rows)} run(s)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
     table.add_column("id", no_wrap=True, min_width=12)
-    table.add_column("when (UTC)", no_wrap=True, min_width=16)
-    table.add_column("command / name", max_width=28, overflow="ellipsis", no_wrap=True)
-    for column, width in (("status", 11), ("time", 6), ("kWh", 8), ("gCO2e", 7), ("method", 9)):
+    table.add_column("UTC", no_wrap=True, min_width=11)
+    columns = 8 if wide else 7
+    fixed = 12 + 11 + 9 + 5 + 8 + 7 + (9 if wide else 0) + 3 * columns + 4
+    table.add_column(
+        "command / name",
+        max_width=max(8, min(40, console.width - fixed)),
+        overflow="ellipsis",
+        no_wrap=True,
+    )
+    for column, width in (("status", 9), ("time", 5), ("kWh", 8), ("gCO2e", 7)):
         table.add_column(column, no_wrap=True, min_width=width)
+    if wide:
+        table.add_column("method", no_wrap=True, min_width=9)
     for row in rows:
-        what = " ".join(row["command"]) if row["command"] else (row["name"] or "")
-        table.add_row(
+        command = row["command"]
+        what = (
+            " ".join([Path(command[0]).name, *command[1:]]) if command else (row["name"] or "")
+        )
+        cells = [
             row["id"],
-            row["started_at"][:16].replace("T", " "),
-            what[:60],
+            row["started_at"][5:16].replace("T", " "),
+            what,
             row["status"],
             fmt_duration(row["duration_s"]),
             fmt_kwh(row["energy_j"]),
             fmt_g(row["co2e_g"]),
-            _short_method(row["method"]),
-        )
-    Console().print(table)
+        ]
+        table.add_row(*cells, *([_short_method(row["method"])] if wide else []))
+    console.print(table)
 
 
 @runs_app.command("show")
