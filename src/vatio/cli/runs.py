@@ -67,9 +67,7 @@ def list_runs(
         table.add_column("method", no_wrap=True, min_width=9)
     for row in rows:
         command = row["command"]
-        what = (
-            " ".join([Path(command[0]).name, *command[1:]]) if command else (row["name"] or "")
-        )
+        what = " ".join([Path(command[0]).name, *command[1:]]) if command else (row["name"] or "")
         cells = [
             row["id"],
             row["started_at"][5:16].replace("T", " "),
