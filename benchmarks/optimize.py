@@ -133,14 +133,9 @@ def report(runs: list[dict]) -> str:
     ok_fair = bool(fair) and all(f >= ENERGY_TARGET for f in fair) and ok_drop
     met = "met" if ok_energy and ok_drop else "not met"
     date = datetime.now(UTC).strftime("%Y-%m-%d")
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from vatio.devices.estimate import cpu_model_name
+
+    cpu = cpu_model_name()
     out = [
         "# Model optimisation: `vatio optimize --example digits`",
         "",

@@ -165,14 +165,9 @@ def hook_costs() -> dict[str, float]:
 def machine() -> str:
     import torch
 
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from vatio.devices.estimate import cpu_model_name
+
+    cpu = cpu_model_name()
     return (
         f"{cpu}, {os.cpu_count()} CPU(s), Python {platform.python_version()}, "
         f"torch {torch.__version__}, no GPU (gloo)"

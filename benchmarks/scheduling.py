@@ -103,14 +103,9 @@ def cross_check(series: IntensitySeries, first: int, rng: np.random.Generator, n
 
 
 def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
+    from vatio.devices.estimate import cpu_model_name
+
+    return cpu_model_name()
 
 
 def stats(pct: np.ndarray) -> str:

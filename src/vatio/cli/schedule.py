@@ -265,13 +265,11 @@ def _print_table(
 
 def _plot(path: Path, series: Any, result: Any) -> None:
     """A PNG of the intensity with the chosen window or chunks shaded."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise InputError("--plot needs matplotlib.", "Install it: pip install matplotlib") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    from vatio.plotting import pyplot, save_png
+
+    plt = pyplot()
 
     lo, hi = result.earliest.timestamp(), result.deadline.timestamp()
     keep = (series.times_s + series.step_s > lo) & (series.times_s < hi)
@@ -292,12 +290,7 @@ def _plot(path: Path, series: Any, result: Any) -> None:
     ax.legend(loc="upper right", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as error:
-        raise InputError(f"Cannot write the plot {str(path)!r}: {error.strerror}.") from None
-    finally:
-        plt.close(fig)
+    save_png(fig, path)
 
 
 def register(app: typer.Typer) -> None:

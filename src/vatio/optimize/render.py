@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vatio.errors import InputError
 from vatio.optimize.study import Study
 
 
@@ -147,15 +146,9 @@ def render_summary(study: Study, console: Any, written: list[Path] | None) -> No
 
 def plot(study: Study, path: Path) -> Path:
     """Accuracy against energy per 1,000 inferences, front joined, recommendation starred."""
-    try:
-        import matplotlib
+    from vatio.plotting import pyplot, save_png
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError(
-            "--plot needs matplotlib, which is not installed.", "pip install 'vatio[plot]'"
-        ) from None
+    plt = pyplot()
     b = study.batch
     rows = [r for r in study.rows if r.ok and r.energy(b) is not None and r.metric is not None]
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -177,12 +170,7 @@ def plot(study: Study, path: Path) -> Path:
     ax.set_title("vatio optimize: accuracy vs energy (dashed: Pareto front)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=120)
-    except OSError as error:
-        raise InputError(f"Cannot write the plot to {path}: {error.strerror}.") from None
-    finally:
-        plt.close(fig)
+    save_png(fig, path)
     return path
 
 

@@ -206,16 +206,9 @@ def render_notes(study: dict[str, Any], console: Any) -> None:
 
 def plot_study(study: dict[str, Any], path: Path) -> None:
     """Speed (or throughput) and energy per sample against resources (or batch size)."""
-    try:
-        import matplotlib
-    except ImportError:
-        from vatio.errors import VatioError
+    from vatio.plotting import pyplot, save_png
 
-        raise VatioError(
-            "--plot needs matplotlib.", "Install it with: pip install 'vatio[plot]'"
-        ) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = [
         r for r in study["configs"] if r.get("status") == "completed" and not r["config"]["no_sync"]
@@ -251,5 +244,4 @@ def plot_study(study: dict[str, Any], path: Path) -> None:
     right.set_ylabel(f"mJ per sample ({', '.join(methods)})", fontsize=8)
     figure.suptitle(f"vatio scale — study {study['study_id']}")
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_png(figure, path)
