@@ -57,3 +57,15 @@ def test_unknown_region_lists_close_matches():
 def test_region_without_a_location_is_an_error():
     with pytest.raises(UnknownZoneError, match="no location"):
         resolve_zone("azure:Qatar Central")
+
+
+def test_every_region_of_the_table_resolves_to_its_own_row():
+    from vatio.carbon.cloud import _regions
+
+    for provider, table in _regions().items():
+        for name, location, _ in set(table.values()):
+            if not location:
+                continue
+            zone = resolve_zone(f"{provider}:{name}")
+            assert zone.via == f"{provider}:{name}"
+            assert zone.code in (location, "US-CAL-CISO")

@@ -76,7 +76,7 @@ def test_proxy_year_is_the_latest_bundled_year_of_that_zone(zone, year):
     assert hour.value == load_hourly(zone, year).value_at(_hour(f"{year}-07-04 13:00"))
     start = datetime(2026, 7, 4, 13, tzinfo=UTC)
     proxy = typical_year_proxy(zone, start, start + timedelta(hours=2))
-    assert f"Electricity Maps {year} history" in proxy.source
+    assert f"Electricity Maps {zone} {year} history" in proxy.source
     assert proxy.values[0] == hour.value
 
 
@@ -84,7 +84,8 @@ def test_run_in_2026_in_spain_names_2023_as_its_proxy():
     hourly = [{"hour": "2026-03-01T10:00:00Z", "energy": {"cpu": [3.6e6, 1.8e6, 7.2e6, 1.8e6]}}]
     carbon = run_carbon(hourly, "ESP")
     assert carbon["zone"] == "ES" and carbon["basis"] == "hourly-proxy"
-    assert "ES 2023" in carbon["intensity_source"] and "proxy for 2026" in carbon["intensity_source"]
+    source = carbon["intensity_source"]
+    assert "ES 2023" in source and "proxy for 2026" in source
 
 
 def test_proxy_year_of_a_yearly_only_zone_is_an_error():

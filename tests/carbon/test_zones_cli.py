@@ -27,7 +27,7 @@ def test_hourly_lists_every_zone_with_its_years():
     zones = {z["code"]: z for z in json.loads(result.stdout)}
     assert zones["ES"]["hourly_years"] == [2021, 2022, 2023]
     assert zones["US-CAL-CISO"]["hourly_years"] == [2021, 2022, 2023]
-    assert {"NO", "BR", "BE", "IT-NO", "PL"} <= set(zones) and len(zones) == 17
+    assert {"NO", "BR", "BE", "IT-NO", "PL"} <= set(zones) and len(zones) == 16
     assert all(z["carbon_basis"] == "hourly" for z in zones.values())
     assert zones["ES"]["proxy_year"] == 2023
 
@@ -45,5 +45,5 @@ def test_json_has_one_entry_per_zone_with_the_source_of_its_value():
 def test_table_shows_the_source_used():
     result = invoke("--hourly")
     assert result.exit_code == 0, result.output
-    assert "17 zones" in result.stdout and "2021, 2022, 2023" in result.stdout
+    assert "16 zones" in result.stdout and "2021, 2022, 2023" in result.stdout
     assert "Electricity Maps" in result.stdout

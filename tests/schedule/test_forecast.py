@@ -118,15 +118,15 @@ def test_bad_json_names_the_line_or_entry(tmp_path):
 
 
 def test_typical_year_proxy_maps_same_hour_and_leap_day():
-    history = load_hourly("ES", 2022)
+    history = load_hourly("ES", 2023)  # the latest bundled year of ES
     start = datetime(2028, 2, 28, 22, 30, tzinfo=UTC)
     proxy = typical_year_proxy("ES", start, start + timedelta(hours=27))
     assert proxy.start == datetime(2028, 2, 28, 22, tzinfo=UTC) and proxy.step_s == 3600
     assert len(proxy.values) == 28
-    feb28 = int((datetime(2022, 2, 28, tzinfo=UTC) - history.start).total_seconds() // 3600)
+    feb28 = int((datetime(2023, 2, 28, tzinfo=UTC) - history.start).total_seconds() // 3600)
     assert proxy.values[0] == history.values[feb28 + 22]
     assert proxy.values[2] == history.values[feb28]  # 29 Feb 00:00 -> 28 Feb 00:00
-    assert "proxy" in proxy.source and "not a forecast" in proxy.source and "2022" in proxy.source
+    assert "proxy" in proxy.source and "not a forecast" in proxy.source and "2023" in proxy.source
 
 
 def test_typical_year_proxy_wraps_the_year_end():

@@ -234,10 +234,10 @@ def _read_json(text: str, name: str) -> tuple[list, list, list, str | None]:
 def typical_year_proxy(
     zone: str, start: datetime, end: datetime, *, kind: str = "lca"
 ) -> IntensitySeries:
-    """Hourly series over [start, end] built from the latest bundled year, same hour of year.
+    """Hourly series over [start, end] built from the zone's latest bundled year, same hour.
 
     Not a forecast: each future hour takes the value of the same month, day and
-    UTC hour of the latest bundled year (29 February takes 28 February).
+    UTC hour of the zone's `proxy_year` (29 February takes 28 February).
     """
     history = latest_hourly(zone, kind)
     ref_year = history.start.year
@@ -256,7 +256,7 @@ def typical_year_proxy(
         times_s=first.timestamp() + 3600.0 * np.arange(hours, dtype=np.float64),
         values=history.values[index].copy(),
         step_s=3600.0,
-        source=f"typical-year proxy from Electricity Maps {ref_year} history "
+        source=f"typical-year proxy from Electricity Maps {history.zone} {ref_year} history "
         f"({kind.upper()}) — not a forecast",
         kind=kind,
         estimated=None if history.estimated is None else history.estimated[index].copy(),
