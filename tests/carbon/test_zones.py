@@ -96,3 +96,10 @@ def test_proxy_year_of_a_yearly_only_zone_is_an_error():
 def test_hourly_zones_have_their_electricity_maps_names():
     assert resolve_zone("US-CAL-CISO").name == "California Independent System Operator"
     assert resolve_zone("IT-NO").name == "North Italy"
+
+
+def test_scheduling_in_a_state_points_to_the_hourly_zone_that_covers_it():
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(UnknownZoneError) as info:
+        typical_year_proxy("US-CA", start, start + timedelta(hours=3))
+    assert info.value.hint.startswith("US-CAL-CISO has hourly data and covers most of US-CA")

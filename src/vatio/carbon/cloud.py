@@ -18,13 +18,14 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 
-from vatio.carbon.zones import _catalog, _data_file, _hourly_index, resolve_zone
+from vatio.carbon.zones import (
+    COVERING_HOURLY_ZONE,
+    _catalog,
+    _data_file,
+    _hourly_index,
+    resolve_zone,
+)
 from vatio.errors import UnknownZoneError
-
-# Location codes of the table that are not themselves hourly zones, and the bundled hourly
-# zone that covers them. California ISO serves most of California's load (not Los Angeles
-# city's own utility, LADWP, a separate balancing area): its hours stand for the state.
-COVERING_HOURLY_ZONE = {"US-CA": "US-CAL-CISO"}
 
 
 def _key(name: str) -> str:

@@ -33,6 +33,11 @@ from vatio.errors import UnknownZoneError
 HOURLY_ATTRIBUTION = "Electricity Maps (ODbL 1.0)"
 # On a tie of data years, the earlier source in this list wins.
 SOURCE_PREFERENCE = ("Our World in Data", "Green Algorithms")
+# Yearly zones that are not hourly zones themselves, and the bundled hourly zone that covers
+# them. Cloud regions located there use it; `--zone US-CA` keeps its yearly figure and the
+# error for scheduling there points to it. California ISO serves most of California's load
+# (not Los Angeles city's own utility, LADWP, a separate balancing area).
+COVERING_HOURLY_ZONE = {"US-CA": "US-CAL-CISO"}
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,10 @@ def no_hourly_error(zone: Zone) -> UnknownZoneError:
         else ""
     )
     hourly_parts = [code for code in zone.subzones if code in _hourly_index()]
-    if hourly_parts:
+    covering = COVERING_HOURLY_ZONE.get(zone.code)
+    if covering:
+        where = f"{covering} has hourly data and covers most of {zone.code}."
+    elif hourly_parts:
         where = f"Hourly data within {zone.code}: {', '.join(hourly_parts)}."
     else:
         where = f"Zones with hourly data: {', '.join(hourly_zones())}."
