@@ -34,20 +34,20 @@ def zones(
     from rich.table import Table
 
     table = Table(title=f"{len(found)} zones", title_justify="left", caption=RULE)
-    for column in ("zone", "alias", "name", "carbon uses", "yearly gCO2e/kWh", "yearly source"):
-        table.add_column(column)
+    table.add_column("zone", no_wrap=True)
+    table.add_column("alias")
+    table.add_column("name")
+    table.add_column("carbon uses")
+    table.add_column("gCO2e/kWh", justify="right")
+    table.add_column("source of the value")
     for zone in found:
         if zone.hourly_years:
             years = ", ".join(map(str, zone.hourly_years))
-            uses = f"hourly {years} — {HOURLY_ATTRIBUTION.split(' (')[0]}"
+            uses, value, source = f"hourly {years}", "hourly", HOURLY_ATTRIBUTION.split(" (")[0]
         else:
-            uses = "yearly"
-        table.add_row(
-            zone.code,
-            ", ".join(zone.aliases) or "—",
-            zone.name,
-            uses,
-            f"{zone.yearly_gco2e_per_kwh:g}" if zone.yearly_gco2e_per_kwh is not None else "—",
-            zone.yearly_source or "—",
-        )
+            assert zone.yearly is not None
+            year = f" {zone.yearly.year}" if zone.yearly.year else ""
+            uses, value = "yearly", f"{zone.yearly.gco2e_per_kwh:.4g}"
+            source = f"{zone.yearly.source}{year}"
+        table.add_row(zone.code, ", ".join(zone.aliases), zone.name, uses, value, source)
     Console().print(table)
