@@ -155,13 +155,18 @@ def _catalog() -> dict[str, Zone]:
     hourly_names = {row["zone"]: row["name"] for row in _rows("intensity/zones.csv")}
     _, by_alpha2 = _iso()
     codes = sorted(set(hourly) | set(yearly))
+    parts_of: dict[str, list[str]] = {}
+    for code in codes:  # US-CAL-CISO is a part of US (and of US-CAL, were there such a zone)
+        pieces = code.split("-")
+        for i in range(1, len(pieces)):
+            parts_of.setdefault("-".join(pieces[:i]), []).append(code)
     catalog = {}
     for code in codes:
         figures = sorted(yearly.get(code, ()), key=_rank)
         best = figures[0] if figures else None
         iso = by_alpha2.get(code)
         name = hourly_names.get(code) or (iso[1] if iso else None) or (best.place if best else code)
-        parts = [c for c in codes if c.startswith(code + "-")]
+        parts = parts_of.get(code, [])
         catalog[code] = Zone(
             code=code,
             name=name,
