@@ -79,7 +79,9 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    zone: str | None = Field(None, description="grid zone for carbon (e.g. ES, FR, DE, USA)")
+    zone: str | None = Field(
+        None, description="grid zone for carbon (e.g. ES, US-CAL-CISO, gcp:us-west2)"
+    )
     pue: float = Field(1.0, ge=1.0, le=5.0, description="power usage effectiveness")
     intensity: Literal["lca", "direct"] = Field("lca", description="life-cycle or direct")
     store: str | None = Field(None, description="SQLAlchemy URL or SQLite path")

@@ -1,10 +1,11 @@
 """Carbon of a run: energy x PUE x grid intensity, hour by hour.
 
 Where the run's year has hourly data, that hour's intensity is used; where it
-has none, the same hour of the latest bundled year stands in (a proxy, and the
-result says so); zones without hourly data use their yearly average. A
-forecast series given by the user (the one a `--greenest` run planned on) takes
-precedence for the hours it covers.
+has none, the same hour of the zone's latest bundled year (`proxy_year`) stands
+in (a proxy, and the result says so); zones without hourly data use their
+yearly average (the rule is in `vatio.carbon.zones`). A forecast series given
+by the user (the one a `--greenest` run planned on) takes precedence for the
+hours it covers.
 
 `account_run` is the one place the carbon of a run and of its phases is computed.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vatio.carbon.intensity import IntensitySeries, Zone, load_hourly, resolve_zone
+from vatio.carbon.intensity import IntensitySeries, Zone, load_hourly, proxy_year, resolve_zone
 from vatio.measure.result import RunResult
 
 HOUR_S = 3600.0
@@ -49,7 +50,7 @@ def intensity_for_hour(
         if when.year in zone.hourly_years:
             series = load_hourly(zone.code, when.year, kind)
             return HourIntensity(series.value_at(hour_s), BASIS_HOURLY, series.source)
-        year = zone.hourly_years[-1]
+        year = proxy_year(zone)
         series = load_hourly(zone.code, year, kind)
         proxy = _proxy_time(when, year).timestamp()
         source = f"{series.source}, same hour of {year} as a proxy for {when.year}"
