@@ -288,7 +288,9 @@ def _check_record(
     text = row.get("record")
     index = log.index_of.get(run_id)
     if index is None:
-        if text and row.get("status") != "running":
+        if text and not _parses(text):
+            problems.append(Problem("malformed", where, "the stored record is not valid JSON"))
+        elif text and row.get("status") != "running":
             problems.append(
                 Problem(
                     "missing-leaf",
@@ -333,6 +335,13 @@ def _check_record(
             )
             return
     on_ok(index)
+
+
+def _parses(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _same(a: Any, b: Any) -> bool:

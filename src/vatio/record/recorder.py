@@ -235,6 +235,7 @@ class Recorder:
         entries = [
             (row["id"], leaf_hash(row["record"].encode("utf-8")), "adopted")
             for row in store.unlogged_finished()
+            if _is_object(row["record"])  # a malformed record stays out; verify names it
         ]
         _, note = store.log_existing(entries, Advance(key, origin_of(store.store_id)))
         if note:
@@ -263,6 +264,13 @@ class Recorder:
             "username": self.context.username,
             "project": self.context.project,
         }
+
+
+def _is_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _sha256(text: str) -> str:

@@ -118,15 +118,14 @@ def upgrade(engine: sa.Engine, target: str = "head") -> list[str]:
 
     config = Config()
     config.set_main_option("script_location", "vatio.store:migrations")
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-        if current is None:
-            state = read_state(conn, "")
-            if state.version == 1:  # made by vatio 0.1, before Alembic: its tables are 0001
-                config.attributes["connection"] = conn
-                command.stamp(config, "0001_initial")
-                current = "0001_initial"
+        version = read_state(conn, "").version if current is None else None
+    with engine.begin() as conn:
         config.attributes["connection"] = conn
+        if current is None and version == 1:  # made by vatio 0.1, before Alembic: that is 0001
+            command.stamp(config, "0001_initial")
+            current = "0001_initial"
         command.upgrade(config, target)
         after = MigrationContext.configure(conn).get_current_revision()
     return [] if after == current else [rev for rev in (current, after) if rev]

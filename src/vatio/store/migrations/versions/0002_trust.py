@@ -58,11 +58,8 @@ def upgrade() -> None:
     conn = op.get_bind()
     runs = sa.table(
         "runs",
-        sa.column("id"),
-        sa.column("command"),
-        sa.column("record"),
-        sa.column("digest"),
-        sa.column("schema_version"),
+        *(sa.column(name) for name in ("id", "command", "record", "digest", "schema_version")),
+        *(sa.column(name) for name in _SUMMARY),
     )
     for row in conn.execute(sa.select(runs.c.id, runs.c.command, runs.c.record)).fetchall():
         values: dict[str, Any] = {"schema_version": 2}
@@ -78,7 +75,7 @@ def upgrade() -> None:
                 record = None  # malformed: left as found; `vatio ledger verify` names it
             if record is not None:
                 text = canonical_json(record).decode("utf-8")
-                values.update(record=text, digest=sha256_hex(record))
+                values.update(record=text, digest=sha256_hex(record), **_summary(record))
         conn.execute(runs.update().where(runs.c.id == row.id).values(**values))
     meta = sa.table("vatio_meta", sa.column("key"), sa.column("value"))
     conn.execute(meta.update().where(meta.c.key == "schema_version").values(value="2"))
@@ -89,6 +86,25 @@ def upgrade() -> None:
             {"key": "ledger_adopt", "value": "pending"},
         ],
     )
+
+
+#: summary columns, rewritten from the upgraded record so that both say the same
+_SUMMARY = (
+    "name", "status", "exit_code", "started_at", "ended_at", "duration_s", "energy_j",
+    "energy_low_j", "energy_high_j", "process_energy_j", "co2e_g", "method",
+)  # fmt: skip
+
+
+def _summary(record: dict[str, Any]) -> dict[str, Any]:
+    totals = record.get("totals") or {}
+    carbon = record.get("carbon") or {}
+    values = {key: record.get(key) for key in _SUMMARY[:6]}
+    values.update({key: totals.get(key) for key in _SUMMARY[6:10]})
+    values["co2e_g"] = carbon.get("co2e_g")
+    values["method"] = totals.get("method")
+    if record.get("command"):
+        values["command"] = json.dumps(record["command"])
+    return {key: value for key, value in values.items() if value is not None or key != "status"}
 
 
 def upgrade_record(record: Any) -> dict[str, Any] | None:
