@@ -25,9 +25,10 @@ scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20)
 )
 json_values = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
     max_leaves=12,
-)  # fmt: skip
+)
 toml_scalars = st.one_of(
     st.booleans(), st.integers(-(10**20), 10**20), st.floats(allow_nan=False), st.text(max_size=30)
 )
@@ -120,7 +121,7 @@ def test_random_bytes_as_a_lockfile(tmp_path_factory, data, name):
             max_size=5,
         ),
         max_size=4,
-    ),  # fmt: skip
+    ),
     name=st.sampled_from(["Pipfile.lock", "poetry.lock", "uv.lock"]),
 )
 def test_plausible_lockfiles_with_wrong_types(tmp_path_factory, packages, name):
