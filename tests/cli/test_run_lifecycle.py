@@ -80,3 +80,24 @@ def test_abandoned_detection_survives_pid_reuse():
     # the same pid, but the process that started the run began at another time: reused
     assert display_status({**row, "pid_started": me.create_time() - 3600}) == "abandoned"
     assert display_status({**row, "pid": 2**22 + 17, "pid_started": 1.0}) == "abandoned"
+
+
+def test_the_first_phase_is_not_charged_with_vatios_start_up(tmp_path):
+    """In a fresh process the recorder thread imports and collects the manifest during the
+    first phase; that CPU time is vatio's overhead, not the phase's job energy."""
+    script = (
+        "import json, time, vatio\n"
+        "with vatio.track(store=False, interval='100ms') as t:\n"
+        "    with t.phase('sleep'):\n"
+        "        time.sleep(0.5)\n"
+        "p = t.result.phases[0]\n"
+        "print(json.dumps({'process': p.process_energy_j, 'overhead': p.overhead_j,\n"
+        "                  'run_overhead': t.result.overhead}))\n"
+    )
+    done = subprocess.run([PY, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env=env_for(None), timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["run_overhead"]["cpu_s"] > 0 and figures["overhead"] > 0
+    # a sleeping phase's own share is its memory only: vatio's start-up is not in it
+    assert figures["process"] < figures["overhead"]
