@@ -164,7 +164,7 @@ def tamper(db: Path, rnd: random.Random) -> str:
 def tamper_trials(base: dict[str, Any], folder: Path, trials: int, runs: int = 60) -> dict:
     clean = folder / "clean.db"
     big_store(base, clean, runs, batch=20)
-    seconds, audit = verify_seconds(clean)
+    _, audit = verify_seconds(clean)
     assert audit.report.ok, audit.report.summary()
     rnd = random.Random(20261201)
     missed: list[str] = []
