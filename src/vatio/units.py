@@ -124,3 +124,24 @@ def parse_time(text: str, *, what: str = "time") -> datetime:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # naive means this machine's local time
     return moment.astimezone(UTC)
+
+
+def parse_number(
+    text: str | float,
+    *,
+    what: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """A finite number from user text, or one sentence naming the option and the value."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"The {what} {text!r} is not a number.", "Give e.g. 1.2.") from None
+    if not math.isfinite(value):
+        raise InputError(f"The {what} {text!r} is not a finite number.", "Give e.g. 1.2.")
+    if minimum is not None and value < minimum:
+        raise InputError(f"The {what} {text!r} is below {minimum:g}.")
+    if maximum is not None and value > maximum:
+        raise InputError(f"The {what} {text!r} is above {maximum:g}.")
+    return value
