@@ -31,9 +31,17 @@ def exporter(
     import threading
 
     from vatio.config import load_profile
-    from vatio.integrations.prometheus import check_port, start_exporter, warn_if_exposed
+    from vatio.integrations.prometheus import (
+        check_host,
+        check_port,
+        require_client,
+        start_exporter,
+        warn_if_exposed,
+    )
 
+    require_client()
     check_port(port)
+    host = check_host(host)
     overrides = ProfileOptions.overrides(zone, None, store, interval, None, None)
     profile, _sources = load_profile(overrides=overrides)
     store_url = _store_url(profile.store, explicit=store is not None)

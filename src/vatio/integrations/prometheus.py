@@ -28,6 +28,7 @@ Metrics (labels in braces):
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import sys
 import threading
@@ -42,9 +43,10 @@ DEFAULT_PORT = 9464
 DEFAULT_HOST = "127.0.0.1"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 SENSOR_LABELS = ("device", "family", "method", "host")
+_HOST = re.compile(r"^[A-Za-z0-9._:%-]+$")
 
 
-def _require_client() -> Any:
+def require_client() -> Any:
     try:
         import prometheus_client
     except ImportError:
@@ -252,6 +254,19 @@ def check_port(port: int, *, allow_ephemeral: bool = False) -> int:
     return port
 
 
+def check_host(host: str) -> str:
+    """An IP address or host name, without brackets; checked before any name lookup."""
+    bare = host.strip()
+    if bare.startswith("[") and bare.endswith("]"):
+        bare = bare[1:-1]
+    if not bare or not _HOST.match(bare):
+        raise InputError(
+            f"{host!r} is not an IP address or host name to listen on.",
+            "Use e.g. 127.0.0.1 (default), ::1, 0.0.0.0 (all addresses) or a name of this host.",
+        )
+    return bare
+
+
 @dataclass
 class MetricsServer:
     """A running /metrics endpoint; call it (or `.stop()`) to stop serving and sampling."""
@@ -290,10 +305,11 @@ def serve(
     collector: VatioCollector, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 ) -> MetricsServer:
     """Serve the collector (and the exporter's own process metrics) on http://host:port/."""
-    client = _require_client()
+    client = require_client()
     from prometheus_client import CollectorRegistry, ProcessCollector
 
     check_port(port, allow_ephemeral=True)
+    host = check_host(host)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     ProcessCollector(registry=registry)
@@ -389,6 +405,7 @@ def start_exporter(
     from vatio.measure.sampler import Sampler
 
     check_port(port, allow_ephemeral=True)
+    host = check_host(host)
     intensity = GridIntensity(zone, intensity_kind) if zone else None
     counts = RunCounts(store_url) if store_url else None
     if sensors is None:
