@@ -24,7 +24,7 @@ from tests.integrations.helpers import (
 from tests.measure.fakes import ConstantPowerSensor
 from vatio.devices.common import EnergySensor, Reading
 from vatio.errors import InputError, UnknownZoneError
-from vatio.integrations.live import GridIntensity, LiveView, RunCounts
+from vatio.integrations.live import GridIntensity, LiveView, RunCounts, sampler_of
 from vatio.integrations.prometheus import (
     VatioCollector,
     check_host,
@@ -173,6 +173,7 @@ def test_run_counts_come_from_a_real_store(tmp_path):
         (("kind", "run"), ("status", "interrupted")): 1.0,
     }
     assert named(found, "vatio_store_up") == {(): 1.0}
+    assert named(found, "vatio_runs_running") == {(("kind", "run"),): 0.0}
     (energy,) = named(found, "vatio_runs_energy_joules_total").values()
     (carbon_labels,) = named(found, "vatio_runs_co2e_grams_total")
     assert energy >= 0 and dict(carbon_labels) == {"kind": "run", "zone": "ES"}
@@ -274,3 +275,38 @@ def test_a_taken_port_and_a_foreign_address_are_clear_errors():
             serve(VatioCollector(host="h"), "127.0.0.1", port)
     with pytest.raises(InputError, match="not an address of this machine"):
         serve(VatioCollector(host="h"), "192.0.2.1", free_port())  # TEST-NET-1, never local
+
+
+def test_every_metric_of_the_grafana_dashboard_is_exposed(tmp_path):
+    import json
+    import re
+    from pathlib import Path
+
+    from vatio.api import Tracker
+
+    dashboard = json.loads(
+        (Path(__file__).parents[2] / "docs" / "grafana-vatio.json").read_text(encoding="utf-8")
+    )
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    wanted = {name for e in exprs for name in re.findall(r"\bvatio_[a-z0-9_]+", e)}
+
+    store = tmp_path / "runs.db"
+    record_runs(store, ["completed"])
+    counts = RunCounts(f"sqlite:///{store}")
+    counts.refresh(force=True)
+    sensor = ConstantPowerSensor(
+        "memory", watts=2.0, device="memory", method="estimated:memory", spread=0.5
+    )
+    tracker = Tracker("dash", store=False, sensors=[sensor], interval_s=60)
+    tracker.start()
+    try:
+        view = LiveView(tracker)
+        for _ in range(2):  # two readings: energy and power
+            sampler_of(tracker).tick()
+            view.update()
+        collector = VatioCollector(view, intensity=GridIntensity("ES"), counts=counts, run=tracker)
+        exposed = {name for name, _ in samples(exposition(collector))}
+    finally:
+        tracker.stop()
+    assert wanted, "no vatio metric found in the dashboard"
+    assert wanted <= exposed, wanted - exposed

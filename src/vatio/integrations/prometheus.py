@@ -182,10 +182,11 @@ class VatioCollector:
             "Runs marked running whose vatio process is gone",
             labels=["kind"],
         )
-        for kind, count in sorted(figures.running.items()):
-            running.add_metric([kind], float(count))
-        for kind, count in sorted(figures.abandoned.items()):
-            abandoned.add_metric([kind], float(count))
+        # every kind the store holds, 0 included, so that dashboards show 0 rather than no data
+        kinds = {k for _, k in figures.finished} | set(figures.running) | set(figures.abandoned)
+        for kind in sorted(kinds or {"run"}):
+            running.add_metric([kind], float(figures.running.get(kind, 0)))
+            abandoned.add_metric([kind], float(figures.abandoned.get(kind, 0)))
         energy = CounterMetricFamily(
             "vatio_runs_energy_joules",
             "Machine energy of the finished runs in the store, by kind and method",
