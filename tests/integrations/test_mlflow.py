@@ -40,10 +40,18 @@ def a_record(name: str = "train", zone: str | None = "ES") -> dict:
 
 
 def test_the_active_run_gets_energy_carbon_method_phases_and_the_report(tmp_path):
-    record = a_record()
-    with mlflow.start_run() as run:
-        sink = MlflowSink()
-        sink.write(record)
+    import vatio
+
+    sensor = ConstantPowerSensor(watts=20)
+    # the public path: the recorder calls the MLflow sink once the record is complete
+    tracked = {"store": False, "zone": "ES", "sensors": [sensor], "mlflow": True}
+    with mlflow.start_run() as run, vatio.track("train", **tracked) as t:
+        for phase in ("load", "epoch", "epoch"):
+            with t.phase(phase):
+                time.sleep(0.01)
+        t.add_work(samples=64)
+    record = t.result.to_dict()
+    (sink,) = [s for s in t.recorder.context.sinks if isinstance(s, MlflowSink)]
     client = MlflowClient()
     data = client.get_run(run.info.run_id).data
     totals = record["totals"]

@@ -310,3 +310,38 @@ def test_every_metric_of_the_grafana_dashboard_is_exposed(tmp_path):
         tracker.stop()
     assert wanted, "no vatio metric found in the dashboard"
     assert wanted <= exposed, wanted - exposed
+
+
+def test_serve_run_metrics_shows_a_child_jobs_share_as_vatio_run_would():
+    import subprocess
+    import sys
+
+    from vatio.measure.sampler import CHILD_LATER
+    from vatio.record import RecordingTracker
+
+    busy = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
+    tracker = RecordingTracker(
+        command=[sys.executable, "-c", busy],
+        store=False,
+        interval_s=0.05,
+        pid=CHILD_LATER,
+        sensors=[ConstantPowerSensor(watts=40.0)],
+    )
+    server = serve_run_metrics(tracker, "127.0.0.1", 0)  # as `vatio run --metrics-port`
+    try:
+        tracker.start()
+        child = subprocess.Popen(tracker.command)
+        tracker.attach(child.pid)
+        deadline = time.monotonic() + 10
+        share = 0.0
+        while share <= 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = samples(scrape(server.url))
+            share = sum(named(found, "vatio_process_energy_joules_total").values())
+        child.wait(timeout=20)
+        result = tracker.stop("completed", exit_code=0)
+    finally:
+        server()
+    machine = sum(named(found, "vatio_energy_joules_total").values())
+    assert 0 < share <= machine
+    assert result.process_energy_j > 0

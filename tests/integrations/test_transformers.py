@@ -92,3 +92,12 @@ def test_epochs_are_phases_and_training_batches_are_work(tmp_path):
     assert section["flops"] == pytest.approx(trainer.state.total_flos) and section["flops"] > 0
     assert "total_flos" in section["flops_method"]
     assert callback._hook is None  # the forward hook is removed with the run
+
+    # the report (and its EU AI Act section) takes the FLOPs from the training extension
+    from vatio.report.build import build_report
+    from vatio.report.schema import validation_errors
+
+    report = build_report([result.to_dict()])
+    assert report["runs"][0]["flops"]["source"] == "training"
+    assert report["runs"][0]["flops"]["value"] == section["flops"]
+    assert validation_errors(report) == []

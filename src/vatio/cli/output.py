@@ -44,3 +44,14 @@ def fmt_duration(seconds: float | None) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def write_json_file(path: Any, data: Any) -> None:
+    """Write JSON to a file the user named (checked before the job ran)."""
+    from pathlib import Path
+
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        sys.stderr.write(f"vatio: warning: cannot write {path}: {error.strerror}\n")

@@ -57,11 +57,7 @@ def sampler_of(source: Any) -> Sampler | None:
     """The sampler of a Sampler or of a tracker (None until the tracker has started)."""
     if isinstance(source, Sampler):
         return source
-    sampler = getattr(source, "sampler", None)
-    if sampler is None:
-        # TODO(record): measure.Tracker.sampler is public on main; drop this fallback then
-        sampler = getattr(source, "_sampler", None)
-    return sampler
+    return getattr(source, "sampler", None)
 
 
 def started_at_of(source: Any) -> float | None:
@@ -284,7 +280,7 @@ class RunCounts:
                 return None
             from vatio.store.runstore import RunStore
 
-            self._store = RunStore(self.store_url)
+            self._store = RunStore(self.store_url, readonly=True)  # never migrates nor writes
         return count_runs(self._store)
 
 
@@ -311,7 +307,7 @@ def count_runs(store: Any) -> StoreFigures:
     carbon = sa.select(runs.c.kind, runs.c.zone, sa.func.sum(runs.c.co2e_g))
     carbon = carbon.where(done, runs.c.co2e_g.is_not(None)).group_by(runs.c.kind, runs.c.zone)
     open_runs = sa.select(
-        runs.c.kind, runs.c.status, runs.c.host, runs.c.pid, runs.c.heartbeat_at
+        runs.c.kind, runs.c.status, runs.c.host, runs.c.pid, runs.c.pid_started, runs.c.heartbeat_at
     ).where(runs.c.status == "running")
     with store.engine.connect() as conn:
         finished = {(s, k or "run"): int(n) for s, k, n in conn.execute(by_status)}

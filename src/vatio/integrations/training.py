@@ -54,8 +54,7 @@ class TrainingRun:
     def begin(self, default_name: str, **section: Any) -> None:
         if self.running:  # a previous training of this callback ended without its end hook
             self.end("failed", error="training ended without its end callback")
-        # TODO(record): switch to vatio.record.RecordingTracker if the api stays a thin wrapper
-        from vatio.api import Tracker
+        from vatio.api import Tracker  # the public tracker: options as in vatio.track()
 
         self.tracker = Tracker(self.name or default_name, **self.tracker_options)
         self.result = None
@@ -104,13 +103,9 @@ class TrainingRun:
         if flops is not None:
             self.section["flops"] = float(flops)
             self.section["flops_method"] = flops_method
-        stored = set_training_section(self.tracker, self.section)
+        self.tracker.set_extension("training", dict(self.section))
         code = 0 if status == "completed" else None
         self.result = self.tracker.stop(status, exit_code=code, error=error)
-        if not stored:
-            # TODO(record): until set_extension lands the section is an attribute of the
-            # result only (not in the stored record); drop this with the fallback below
-            self.result.training = dict(self.section)
         atexit.unregister(self._at_exit)
         return self.result
 
@@ -185,21 +180,6 @@ def _rows(tensor: Any) -> int:
     return int(tensor.shape[0]) if len(tensor.shape) else 1
 
 
-def set_training_section(tracker: Any, section: dict[str, Any]) -> bool:
-    """Store the section as the record extension "training" (RECORD_API.md) before stop.
-
-    False when the tracker has no `set_extension` yet (the caller keeps it on the result).
-    """
-    setter = getattr(tracker, "set_extension", None)
-    if setter is None:
-        return False
-    setter("training", dict(section))
-    return True
-
-
 def training_section(result: Any) -> dict[str, Any] | None:
     """The training section of a finished result (record extension "training")."""
-    extensions = getattr(result, "extensions", None)
-    if isinstance(extensions, dict) and "training" in extensions:
-        return extensions["training"]
-    return getattr(result, "training", None)
+    return (getattr(result, "extensions", None) or {}).get("training")
