@@ -122,6 +122,9 @@ def measure(args: list[str], window: float, scrapes: int) -> dict[str, float]:
         wait_ready(url, process)
         proc = psutil.Process(process.pid)
         time.sleep(5)  # warm-up: first store read, intensity data, imports done
+        text = urllib.request.urlopen(url, timeout=5).read().decode()
+        if "--store" in args and "vatio_store_up 1.0" not in text:
+            raise RuntimeError("the exporter could not read the store: nothing to measure")
         idle = cpu_share(proc, window, None)
         scraped = cpu_share(proc, window, url)
         times = sorted(scrape(url) for _ in range(scrapes))
