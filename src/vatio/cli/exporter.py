@@ -61,8 +61,8 @@ def exporter(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
     warn_if_exposed(host)
-    snap = server.view.update() if server.view else None
-    methods = ", ".join(f"{s.name} ({s.method})" for s in snap.sensors) if snap else ""
+    sensors = server.sampler.sensors if server.sampler else []
+    methods = ", ".join(f"{s.name} ({s.method})" for s in sensors)
     sys.stderr.write(
         f"vatio: serving Prometheus metrics on {server.url} every {profile.interval:g} s"
         f" [{methods}]"
