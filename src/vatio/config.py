@@ -200,7 +200,8 @@ def _check_keys(table: Mapping[str, Any], where: str) -> None:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
-            raise ProfileError(f"{where}: unknown key `{key}`.", hint)
+            shown = f"`{key}`" if str(key).isprintable() else repr(key)
+            raise ProfileError(f"{where}: unknown key {shown}.", hint)
 
 
 def _profile_error(

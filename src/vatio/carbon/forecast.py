@@ -129,14 +129,11 @@ def load_forecast(
     path: str | Path, *, zone: str | None = None, kind: str = "lca"
 ) -> IntensitySeries:
     """A user forecast: CSV `time,intensity`, the Electricity Maps CSV export, or JSON."""
+    from vatio.userfiles import read_user_text
+
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(
-            f"Cannot read the forecast file {str(path)!r}: {error.strerror}."
-        ) from None
+    text = read_user_text(path, "forecast file", 64 * 1024 * 1024)
     source = f"forecast file {name}"
     if path.suffix.lower() == ".json":
         times, values, where, file_zone = _read_json(text, name)

@@ -56,8 +56,10 @@ def optimize(
     loaded = load_inputs(model, weights, onnx_file, eval_set, calib, train, metric, example)
     if output is not None:
         check_output_dir(output)
-    if plot_file is not None:
-        _check_matplotlib()
+    if plot_file is not None:  # before the study, not after it
+        from vatio.plotting import check_plot_path
+
+        check_plot_path(plot_file, store if isinstance(store, str) else None)
     run_and_report(
         loaded,
         config,
@@ -231,16 +233,6 @@ def _non_negative(value: float, flag: str) -> float:
     if value < 0:
         raise InputError(f"{flag} must be zero or more, not {value:g}.")
     return value
-
-
-def _check_matplotlib() -> None:
-    from vatio.errors import InputError
-
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise InputError("--plot needs matplotlib, which is not installed.",
-                         "pip install 'vatio[plot]'") from None  # fmt: skip
 
 
 #: the demo's quick pass: one batch size, three repeats, four variants (plus the thread sweep)

@@ -9,10 +9,17 @@ from typing import Any
 from vatio.errors import VatioError
 
 
+def one_line(text: str) -> str:
+    """Text for one terminal line: line breaks flattened, control characters escaped (a file
+    name or value from the user must not move the cursor or clear the screen)."""
+    flat = " ".join(str(text).split("\n"))
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in flat)
+
+
 def print_error(error: VatioError) -> None:
-    sys.stderr.write(f"vatio: error: {error.message}\n")
+    sys.stderr.write(f"vatio: error: {one_line(error.message)}\n")
     if error.hint:
-        sys.stderr.write(f"  hint: {error.hint}\n")
+        sys.stderr.write(f"  hint: {one_line(error.hint)}\n")
 
 
 def print_json(data: Any) -> None:

@@ -140,6 +140,10 @@ def _schedule(opts: dict[str, Any]) -> None:
             "--emit defers one contiguous run; it cannot follow an interruptible plan.",
             "Drop --interruptible, or use `vatio run --greenest --interruptible`.",
         )
+    if opts["plot"]:
+        from vatio.plotting import check_plot_path
+
+        check_plot_path(opts["plot"])
     energy_kwh = kwh(parse_energy_j(opts["energy"])) if opts["energy"] else None
     min_chunk_s = (
         parse_duration(opts["min_chunk"], what="--min-chunk") if opts["min_chunk"] else 0.0

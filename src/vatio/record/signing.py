@@ -64,17 +64,30 @@ def witness_path(store_id: str) -> Path:
 
 
 def save_witness(store_id: str, note: str) -> None:
-    """Keep the latest checkpoint beside the key, outside the store (best effort)."""
+    """Keep the latest checkpoint beside the key, outside the store (best effort).
+
+    Written in place, never truncated (a rename or a truncation costs milliseconds on
+    common file systems): the note, then NUL bytes up to the file's old length. A torn
+    witness, after a crash, fails to parse and is then ignored by verification.
+    """
     path = witness_path(store_id)
+    data = note.encode("utf-8") + b"\0"
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".tmp{os.getpid()}")
-        temp.write_text(note, encoding="utf-8")
-        os.replace(temp, path)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(handle).st_size
+            os.pwrite(handle, data + b"\0" * max(size - len(data), 0), 0)
+        finally:
+            os.close(handle)
 
 
 def load_witness(store_id: str) -> str | None:
     try:
-        return witness_path(store_id).read_text(encoding="utf-8")
+        data = witness_path(store_id).read_bytes()
+        return data.split(b"\0", 1)[0].decode("utf-8") or None
     except (OSError, UnicodeDecodeError):
         return None
