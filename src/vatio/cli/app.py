@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "provenance": ("provenance", "Which recorded run produced this file."),
     "ledger": ("ledger", "Verify the signed log of runs; checkpoints and cosignatures."),
     "store": ("store", "Create or upgrade the run store's schema."),
+    "exporter": ("exporter", "Serve Prometheus metrics: power, energy, grid intensity, runs."),
     "demo": ("demo", "Train the bundled example under the tracker (no download)."),
 }
 

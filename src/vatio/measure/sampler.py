@@ -282,6 +282,14 @@ class Sampler:
         self._unclaimed[name] = (pool_j, pool_s)
         return part
 
+    def latest(self) -> Totals | None:
+        """The latest cumulative totals (None before start), without reading any sensor.
+
+        Lock-free: each tick builds a new Totals and swaps it in, so a live view in
+        another thread (a metrics endpoint) never waits for a tick nor adds one.
+        """
+        return self._last
+
 
 def _cpu_busy_total() -> tuple[float, float]:
     times = psutil.cpu_times()
