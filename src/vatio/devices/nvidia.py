@@ -80,6 +80,51 @@ def _device_facts(nvml: Any, handle: Any) -> dict[str, Any]:
     }
 
 
+class _UseStats:
+    """Mean utilisation and memory in use at the sampler's ticks, for right-sizing.
+
+    nvmlDeviceGetUtilizationRates gives the share of the last sample period
+    (1/6 s to 1 s by board) in which a kernel ran; memory is the board's total in
+    use, all processes included. A board that lacks either is simply not summarised.
+    """
+
+    IDLE_PERCENT = 5
+
+    def __init__(self) -> None:
+        self.supported, self.count, self.idle = True, 0, 0
+        self.util_sum = self.mem_util_sum = 0.0
+        self.used_sum = self.used_peak = 0.0
+
+    def sample(self, nvml: Any, handle: Any) -> None:
+        if not self.supported:
+            return
+        try:
+            rates = nvml.nvmlDeviceGetUtilizationRates(handle)
+            memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+        except Exception:  # NotSupported on some boards and vGPUs: stop asking
+            self.supported = False
+            return
+        self.count += 1
+        self.util_sum += rates.gpu
+        self.mem_util_sum += rates.memory
+        self.idle += rates.gpu < self.IDLE_PERCENT
+        self.used_sum += memory.used
+        self.used_peak = max(self.used_peak, float(memory.used))
+
+    def summary(self) -> dict[str, Any]:
+        if not self.count:
+            return {}
+        n = self.count
+        return {
+            "mean_utilisation": self.util_sum / n / 100,
+            "memory_bandwidth_utilisation": self.mem_util_sum / n / 100,
+            "idle_share": self.idle / n,
+            "memory_used_mean_mb": round(self.used_sum / n / 2**20),
+            "memory_used_peak_mb": round(self.used_peak / 2**20),
+            "utilisation_samples": n,
+        }
+
+
 class NvidiaSensor(EnergySensor):
     """One GPU: the energy counter when `counter` is true, else trapezoid-integrated power."""
 
@@ -101,6 +146,7 @@ class NvidiaSensor(EnergySensor):
         self.gap_s = 0.0  # power mode: seconds bridged by one trapezoid across failed reads
         self.resets = 0  # counter mode: times the counter went backwards (driver reload)
         self._util_supported, self._util_ts = True, 0
+        self._use = _UseStats()
         if not counter:
             self.assumptions.append(_POWER_ASSUMPTION)
 
@@ -126,6 +172,7 @@ class NvidiaSensor(EnergySensor):
 
     def read(self, now: float) -> Reading:
         raw = self._raw()
+        self._use.sample(self._nvml, self.handle)
         if self._last is None:  # start() failed: energy before this read was not seen
             self.unmeasured_s += max(0.0, now - (self._started_at or now))
             self._last, self._failed = (now, raw), False
@@ -191,6 +238,7 @@ class NvidiaSensor(EnergySensor):
         facts = {**super().describe(), **self.facts, "nvml_index": self.index}
         facts.update(max_interval_s=self.max_interval_s, unmeasured_s=self.unmeasured_s)
         facts.update(errors=self.errors, last_error=self.last_error)
+        facts.update(self._use.summary())
         if self.method == MEASURED_NVML_POWER:
             facts["gap_s"] = self.gap_s
         else:

@@ -19,6 +19,9 @@ from vatio.errors import SensorReadError
 from vatio.measure.attribution import ProcessTree, machine_busy_cpu_s, share
 from vatio.measure.timeline import Timeline
 
+#: a tick whose machine CPU busy share is under this counts as idle time
+IDLE_BUSY_SHARE = 0.05
+
 
 @dataclass
 class Totals:
@@ -71,6 +74,14 @@ class Sampler:
         self._cpu_at_start = (0.0, 0.0)
         #: average machine CPU utilisation (0..1) between start and stop, for hardware-fit checks
         self.cpu_utilisation: float | None = None
+        #: for right-sizing: the tree's CPU seconds and peak resident memory, and the share of
+        #: ticks in which the machine's CPUs were idle (busy under IDLE_BUSY_SHARE)
+        self.tree_cpu_s = 0.0
+        self.tree_rss_peak_bytes = 0.0
+        self.idle_ticks = 0
+        self.busy_ticks = 0
+        self._tree_cpu_at_start = 0.0
+        self._last_tick_mono: float | None = None
 
     def start(self) -> Totals:
         self._cpu_at_start = _cpu_busy_total()
@@ -83,7 +94,9 @@ class Sampler:
                 sensor.last_error = str(error)
         if self.tree is not None:
             self._last_tree_cpu = self.tree.sample().cpu_s
+            self._tree_cpu_at_start = self._last_tree_cpu
             self._last_busy = machine_busy_cpu_s()
+            self._last_tick_mono = self._mono()
         self._last = Totals(
             self._wall(),
             {s.name: ZERO for s in self.sensors},
@@ -158,9 +171,22 @@ class Sampler:
         tree_s = max(sample.cpu_s - self._last_tree_cpu, 0.0)
         busy_s = max(busy - self._last_busy, 0.0)
         self._last_tree_cpu, self._last_busy = sample.cpu_s, busy
+        self._count_idle(busy_s)
+        self.tree_cpu_s = max(sample.cpu_s - self._tree_cpu_at_start, 0.0)
+        self.tree_rss_peak_bytes = max(self.tree_rss_peak_bytes, float(sample.rss_bytes))
         used = float(psutil.virtual_memory().used)
         memory_share = share(sample.rss_bytes, used)
         return {"tree_s": tree_s, "busy_s": busy_s, "dram": memory_share, "memory": memory_share}
+
+    def _count_idle(self, busy_s: float) -> None:
+        now = self._mono()
+        if self._last_tick_mono is not None and now - self._last_tick_mono >= 0.5 * self.interval_s:
+            capacity = (now - self._last_tick_mono) * (psutil.cpu_count() or 1)
+            if busy_s / capacity < IDLE_BUSY_SHARE:
+                self.idle_ticks += 1
+            else:
+                self.busy_ticks += 1
+        self._last_tick_mono = now
 
     def _cpu_part(self, name: str, joules: float, shares: dict[str, float]) -> float:
         """This tick's CPU energy of the tree: its share of this interval's busy time, plus
