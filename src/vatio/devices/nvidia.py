@@ -330,3 +330,62 @@ def gpu_inventory(nvml: Any = None) -> list[dict]:
         return []
     finally:
         nvml_optional(nvml.nvmlShutdown)
+
+
+#: NVML API Reference: nvmlDeviceGetTotalEnergyConsumption is "For Volta or newer fully
+#: supported devices"; Volta is compute capability 7.0.
+ENERGY_COUNTER_MIN_CC = (7, 0)
+
+
+def _capability(nvml: Any, fn_name: str, handle: Any) -> str:
+    fn = getattr(nvml, fn_name, None)
+    if fn is None:
+        return "missing-in-bindings"
+    try:
+        fn(handle)
+    except Exception as exc:
+        for kind, label in (
+            ("FunctionNotFound", "missing-in-driver"),
+            ("NotSupported", "not-supported"),
+            ("NoPermission", "no-permission"),
+        ):
+            cls = getattr(nvml, f"NVMLError_{kind}", None)
+            if cls is not None and isinstance(exc, cls):
+                return label
+        return f"error: {exc}"
+    return "ok"
+
+
+def capabilities(nvml: Any = None) -> list[dict[str, Any]]:
+    """Per GPU: the energy counter and power-limit queries this driver offers, for
+    `vatio env compat` and `vatio check`. [] without NVML or GPUs."""
+    nvml, _ = _load(nvml)
+    if nvml is None:
+        return []
+    try:
+        nvml.nvmlInit()
+    except Exception:  # no driver: nothing to judge
+        return []
+    try:
+        driver = nvml_optional(nvml.nvmlSystemGetDriverVersion)
+        rows = []
+        for index in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            cc = nvml_optional(getattr(nvml, "nvmlDeviceGetCudaComputeCapability", None), handle)
+            rows.append(
+                {
+                    "index": index,
+                    "name": nvml_text(nvml_optional(nvml.nvmlDeviceGetName, handle) or "unknown"),
+                    "driver": nvml_text(driver) if driver else None,
+                    "compute_capability": tuple(cc) if cc else None,
+                    "energy_counter": _capability(nvml, _COUNTER_FN, handle),
+                    "power_limit": _capability(
+                        nvml, "nvmlDeviceGetPowerManagementLimitConstraints", handle
+                    ),
+                }
+            )
+        return rows
+    except Exception:  # a broken query must not break the compatibility report
+        return []
+    finally:
+        nvml_optional(nvml.nvmlShutdown)
