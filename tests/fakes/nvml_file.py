@@ -25,8 +25,10 @@ def save_state(path: str | os.PathLike, gpus: list[FakeGPU], privileged: bool = 
     data = {"privileged": privileged, "gpus": [dataclasses.asdict(g) for g in gpus]}
     for gpu in data["gpus"]:
         gpu.pop("fail_error", None)
-    with open(path, "w", encoding="utf-8") as handle:
+    temporary = f"{path}.{os.getpid()}.tmp"  # readers in other processes never see half a file
+    with open(temporary, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
+    os.replace(temporary, path)
 
 
 def load_state(path: str | os.PathLike) -> dict[str, Any]:

@@ -208,6 +208,7 @@ def sweep(
             timeout_s=timeout_s,
             store=False if no_store else None,
             name=name,
+            job_output_to_stderr=json_output,
         )
         if dry_run:
             _print_plan(plan, options, json_output, console)

@@ -60,7 +60,9 @@ def plan_apply(table: dict[str, Any], knobset: KnobSet) -> ApplyPlan:
                 raise KnobUnavailable(
                     f"{knob.label} cannot be changed here: {status.reason}", status.fix
                 )
-            plan.changes.append(Change(knob, status.value, knob.check_value(value)))
+            wanted = knob.check_value(value)
+            if wanted != status.value:  # already so: nothing to change or restore
+                plan.changes.append(Change(knob, status.value, wanted))
     for key in JOB_KEYS:
         value = table.get(key)
         if value is not None:

@@ -211,6 +211,7 @@ def run_measured(
     sensors: list | None = None,
     on_spawn: Callable[[Any], Callable[[], None] | None] | None = None,
     before_spawn: Callable[[], Callable[[], None]] | None = None,
+    stdout: Any = None,
 ) -> RunMeasurement:
     """Run the job once under the tracker (kind "power", child of the sweep's record)."""
     tracker = _tracker(
@@ -227,7 +228,7 @@ def run_measured(
     first = tracker.totals()
     undo = before_spawn() if before_spawn else None
     try:
-        outcome = supervise(command, env=env, timeout_s=timeout_s, on_spawn=on_spawn)
+        outcome = supervise(command, env=env, timeout_s=timeout_s, on_spawn=on_spawn, stdout=stdout)
     except BaseException as error:
         tracker.stop("failed", error=f"vatio: {error!r}")
         raise

@@ -204,8 +204,18 @@ class _LockedClockKnob(GpuKnob):
         self.locked = int(value)
 
     def writable(self) -> tuple[bool, str | None, str | None]:
-        """Not probed (a reset would undo an administrator's lock): same permission as the
-        power limit, so `vatio power show` reports that knob's answer."""
+        """Not probed itself (a reset would undo an administrator's lock): NVML asks the same
+        permission of every setter, so the power limit's probe answers for it."""
+        probe = PowerLimitKnob(self.session, self.index, self._module)
+        try:
+            probe.write(probe.read())
+        except KnobUnavailable as error:
+            if "needs root" in error.message:
+                return (
+                    False,
+                    error.message.replace("setting the power limit", "locking clocks"),
+                    error.hint,
+                )
         return True, None, None
 
     def snapshot(self) -> dict[str, Any]:

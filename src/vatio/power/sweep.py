@@ -12,6 +12,7 @@ drift (heat, other load) spreads over all of them instead of biasing one.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,11 @@ class SweepOptions:
     timeout_s: float | None = None
     store: bool | str | None = None
     name: str | None = None
+    #: the job's standard output goes to vatio's stderr (keeps `--json` output clean)
+    job_output_to_stderr: bool = False
+
+    def job_stdout(self) -> Any:
+        return sys.stderr if self.job_output_to_stderr else None
 
 
 @dataclass
@@ -436,7 +442,13 @@ def _steps_mode(
     outcome = None
     try:
         env = {**os.environ, **channel.env()}
-        outcome = supervise(options.command, env=env, timeout_s=options.timeout_s, on_spawn=spawned)
+        outcome = supervise(
+            options.command,
+            env=env,
+            timeout_s=options.timeout_s,
+            on_spawn=spawned,
+            stdout=options.job_stdout(),
+        )
     finally:
         channel.close()
     return outcome, controller
@@ -505,6 +517,7 @@ def _runs_mode(
                 sensors=sensors,
                 on_spawn=spawned,
                 before_spawn=pin,
+                stdout=options.job_stdout(),
             )
         finally:
             channel.close()
