@@ -266,3 +266,27 @@ def test_sigkill_then_the_next_vatio_start_restores_with_a_warning(machine):
     shown = json.loads(done.stdout)
     limit = next(k for k in shown["knobs"] if k["key"] == "gpu_power_limit_w")
     assert limit["value"] == 400.0 and limit["writable"]
+
+
+@pytest.mark.e2e
+def test_sigterm_during_a_sweep_restores_and_records_the_stop(machine):
+    job = (
+        "import json, os, time\n"
+        "state = json.load(open(os.environ['VATIO_FAKE_NVML_STATE']))\n"
+        "time.sleep(120 if state['gpus'][0]['power_limit_mw'] == 180000 else 0.1)\n"
+    )
+    proc = _vatio(
+        machine, "power", "sweep", "--gpu-power-limits", "180", "--json", "--",
+        sys.executable, "-c", job,
+    )  # fmt: skip
+    _wait(lambda: _limit(machine) == 180_000 or proc.poll() is not None)
+    _wait(lambda: len(psutil.Process(proc.pid).children()) == 1)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert _limit(machine) == 400_000
+    section = json.loads(out)
+    assert (
+        section["status"] == "killed" and "GPU 0 power limit back to 400" in section["restored"][0]
+    )
+    assert not list((machine["tmp"] / "state").glob("restore-*"))

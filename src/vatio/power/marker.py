@@ -32,6 +32,7 @@ class _Link:
         self.samples = 0.0
         self.left: int | None = None  # steps to the next boundary; None: only count
         self.dead = False
+        self.threads = _Threads()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(path)
         self.reader = self.sock.makefile("r", encoding="utf-8")
@@ -46,9 +47,8 @@ class _Link:
         return json.loads(line)
 
     def _follow(self, reply: dict[str, Any]) -> None:
-        threads = reply.get("threads")
-        if threads:
-            _set_threads(int(threads))
+        if "threads" in reply:  # a number, or None: the job's own default again
+            self.threads.set(reply["threads"])
         self.left = reply.get("next")
 
     def step(self, samples: float) -> None:
@@ -80,15 +80,51 @@ class _Link:
             pass
 
 
-def _set_threads(threads: int) -> None:
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        try:
-            torch.set_num_threads(threads)
-        except Exception as error:  # a torch without that call: say so, go on
-            sys.stderr.write(f"vatio.power: could not set {threads} threads: {error}\n")
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(threads)  # for pools created from now on
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+class _Threads:
+    """Sets the job's intra-op threads, and puts back its own count for the default setting."""
+
+    def __init__(self) -> None:
+        self.original: tuple[int | None, dict[str, str | None]] | None = None
+
+    def set(self, threads: int | None) -> None:
+        torch = sys.modules.get("torch")
+        if self.original is None:
+            if threads is None:
+                return  # nothing changed yet
+            count = _torch_threads(torch)
+            self.original = (count, {n: os.environ.get(n) for n in THREAD_VARIABLES})
+        if threads is None:
+            count, env = self.original
+            for name, value in env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            if count is not None:
+                _torch_set(torch, count)
+            return
+        for name in THREAD_VARIABLES:
+            os.environ[name] = str(threads)  # for pools created from now on
+        _torch_set(torch, int(threads))
+
+
+def _torch_threads(torch: Any) -> int | None:
+    try:
+        return int(torch.get_num_threads()) if torch is not None else None
+    except Exception:
+        return None
+
+
+def _torch_set(torch: Any, threads: int) -> None:
+    if torch is None:
+        return
+    try:
+        torch.set_num_threads(threads)
+    except Exception as error:  # a torch without that call: say so, go on
+        sys.stderr.write(f"vatio.power: could not set {threads} threads: {error}\n")
 
 
 def _synchronize() -> None:

@@ -190,19 +190,18 @@ class StepController:
         if pid is not None:
             set_affinity(_tree(pid), _cpus_for(cores))
         self.notify("window", {"label": self.rows[index].label, "repeat": rep})
+        threads = threads or _default_threads(cores)  # None: the job's own count
         if self.warmup > 0:
             self.phase = "warmup"
-            conn.send({"next": self.warmup, "threads": threads or _default_threads(cores)})
+            conn.send({"next": self.warmup, "threads": threads})
         else:
-            self._measure(conn, message, threads or _default_threads(cores))
+            self._measure(conn, message, {"threads": threads})
 
     def _measure(
-        self, conn: Connection, message: dict[str, Any], threads: int | None = None
+        self, conn: Connection, message: dict[str, Any], extra: dict[str, Any] | None = None
     ) -> None:
         self.phase = "measure"
-        reply: dict[str, Any] = {"next": self.steps}
-        if threads:
-            reply["threads"] = threads
+        reply: dict[str, Any] = {"next": self.steps, **(extra or {})}
         self._start = (self.meter.mark(), self.clock(), self.total_steps, self.total_samples)
         conn.send(reply)
 
