@@ -138,6 +138,9 @@ def sweep(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check and print the plan; change nothing."
     ),
+    default_only: bool = typer.Option(
+        False, "--default-only", help="Measure only the machine as it is (no knob changes)."
+    ),
     json_output: bool = JSON,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the result."),
     zone: str = ProfileOptions.zone,
@@ -191,8 +194,18 @@ def sweep(
         max_perf_pcts, threads, cores, gpus,
     )  # fmt: skip
     console = _console()
+    if default_only and flags.any_knob():
+        raise InputError("--default-only changes no knob: drop the knob flags, or it.")
     with discover_knobs() as knobset:
-        chosen = choose_settings(flags, knobset)
+        if default_only:
+            from vatio.power.options import Chosen
+            from vatio.power.settings import Setting
+
+            chosen = Chosen(
+                [Setting()], None, ["--default-only: the machine as it is, nothing changed"]
+            )
+        else:
+            chosen = choose_settings(flags, knobset)
         plan = make_plan(chosen.settings, knobset, chosen.gpus)
         plan.notes += chosen.notes
         options = SweepOptions(

@@ -9,6 +9,7 @@ no GPU is a normal outcome, reported as a status, never raised.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -34,14 +35,19 @@ _POWER_ASSUMPTION = (
 )
 
 
+#: names a module to use instead of pynvml (other bindings, or a fake for rehearsals)
+NVML_MODULE_ENV = "VATIO_NVML_MODULE"
+
+
 def _load(nvml: Any) -> tuple[Any, str]:
     if nvml is not None:
         return nvml, ""
-    try:
-        import pynvml  # lazy: keeps `import vatio` fast on GPU-free machines
+    name = os.environ.get(NVML_MODULE_ENV) or "pynvml"
+    try:  # lazy: keeps `import vatio` fast on GPU-free machines
+        return importlib.import_module(name), ""
     except ImportError as exc:
-        return None, f"nvidia-ml-py not installed: {exc}"
-    return pynvml, ""
+        what = "nvidia-ml-py not installed" if name == "pynvml" else f"{name} not importable"
+        return None, f"{what}: {exc}"
 
 
 class _Session:

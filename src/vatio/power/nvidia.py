@@ -22,10 +22,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from vatio.devices.nvidia import NVML_MODULE_ENV
 from vatio.devices.visibility import nvml_optional, nvml_text, visible_gpus
 from vatio.power.common import Knob, KnobUnavailable
 
-ENV_NVML_MODULE = "VATIO_NVML_MODULE"
+ENV_NVML_MODULE = NVML_MODULE_ENV
 DEFAULT_MODULE = "pynvml"
 CLOCK_GRAPHICS, CLOCK_MEM = 0, 2  # NVML_CLOCK_GRAPHICS, NVML_CLOCK_MEM
 

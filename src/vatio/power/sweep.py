@@ -350,6 +350,7 @@ def run_sweep(
                 sensors=sensors,
             )
             outcome, controller = _steps_mode(plan, options, applier, meter, rows, pick, notify)
+            methods = {meter.methods()}
             notes += controller.notes
             if not controller.connected:
                 notes.append(
@@ -363,7 +364,7 @@ def run_sweep(
             sweep_record = measure.SweepRecord(
                 profile, options.command, options.name, store=options.store is not False
             )
-            status, signal_seen = _runs_mode(
+            status, signal_seen, methods = _runs_mode(
                 plan,
                 options,
                 applier,
@@ -383,7 +384,14 @@ def run_sweep(
         max_power_w=max_power,
         max_power_source=max_power_source,
     )
+    method = "+".join(sorted(methods - {"none"})) or "none"
+    if method == "none":
+        notes.append(
+            f"no sensor measures the '{options.scope}' devices here, so every energy is 0: "
+            "use --devices all (or cpu) on a machine without that device"
+        )
     section = build_section(plan, options, rows, choice, status, notes + choice.notes, restored)
+    section["method"] = method
     if options.steps:
         section["record_note"] = "one run: windows of steps at each setting, then the chosen one"
         record = meter.finish(outcome, section)
@@ -464,7 +472,8 @@ def _runs_mode(
     notify: Event,
     notes: list[str],
     sensors: list | None,
-) -> tuple[str, int | None]:
+) -> tuple[str, int | None, set[str]]:
+    methods: set[str] = set()
     for index, rep in _windows(len(rows), options.repeat):
         row = rows[index]
         threads, cores = applier.apply(Setting.of(row.setting))
@@ -521,16 +530,17 @@ def _runs_mode(
         finally:
             channel.close()
         row.run_ids.append(run.run_id)
+        methods.add(run.energy.method)
         if run.outcome.status != "completed":
             row.missing = f"run failed: {run.outcome.error or run.outcome.status}"
             notify("failed", {"label": row.label, "repeat": rep, "error": row.missing})
             if run.outcome.signals_received:
-                return run.outcome.status, run.outcome.signals_received[-1]
+                return run.outcome.status, run.outcome.signals_received[-1], methods
             if index == 0:
                 notes.append(
                     f"the job failed at the default setting ({row.missing}); sweep stopped"
                 )
-                return "failed", None
+                return "failed", None, methods
             continue
         row.samples.append(
             Sample(
@@ -551,7 +561,7 @@ def _runs_mode(
                 "time_s": run.energy.duration_s,
             },
         )
-    return "completed", None
+    return "completed", None, methods
 
 
 def build_section(
