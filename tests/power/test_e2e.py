@@ -113,3 +113,22 @@ def test_runs_mode_records_each_run_under_the_sweep(tmp_path):
     child = store.get(section["settings"][1]["run_ids"][0])
     assert child["summary"]["kind"] == "power" and child["summary"]["parent_id"] == sweep["id"]
     assert child["energy_j"] if "energy_j" in child else child["totals"]["energy_j"]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_under_sudo_the_job_runs_as_the_user_not_root(tmp_path):
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    profile = tmp_path / "best.json"
+    profile.write_text(json.dumps({"power": {"threads": 1}}))
+    (tmp_path / "state").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "vatio", "power", "apply", "--profile", str(profile), "--",
+         "/usr/bin/id", "-u"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env=_env(tmp_path) | {"SUDO_UID": str(nobody.pw_uid), "SUDO_GID": str(nobody.pw_gid)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(nobody.pw_uid)

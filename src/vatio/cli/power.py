@@ -208,6 +208,11 @@ def sweep(
             chosen = choose_settings(flags, knobset)
         plan = make_plan(chosen.settings, knobset, chosen.gpus)
         plan.notes += chosen.notes
+        from vatio.power.identity import job_identity, root_note
+
+        identity, identity_env = job_identity()
+        if plan.machine_knobs() and (note := root_note(identity)):
+            plan.notes.append(note)
         options = SweepOptions(
             command=list(command),
             steps=steps,
@@ -222,6 +227,8 @@ def sweep(
             store=False if no_store else None,
             name=name,
             job_output_to_stderr=json_output,
+            identity=identity,
+            identity_env=identity_env,
         )
         if dry_run:
             _print_plan(plan, options, json_output, console)

@@ -85,20 +85,22 @@ def apply_persistent(plan: ApplyPlan, command: list[str], directory: Any = None)
 def run_with(plan: ApplyPlan, command: list[str], directory: Any = None) -> tuple[Any, list[str]]:
     """Run `command` under the setting; returns (outcome, restore lines)."""
     from vatio.power.cores import pick_cpus, thread_env
+    from vatio.power.identity import job_identity
     from vatio.process import supervise
 
+    identity, identity_env = job_identity()
     session = PowerSession([c.knob for c in plan.machine()], command=command, directory=directory)
     with session:
         for change in plan.machine():
             session.set(change.knob, change.after)
-        env = thread_env(plan.threads or plan.cores)
+        env = thread_env(plan.threads or plan.cores, {**os.environ, **identity_env})
         before = (
             os.sched_getaffinity(0) if plan.cores and hasattr(os, "sched_setaffinity") else None
         )
         if before is not None:
             os.sched_setaffinity(0, pick_cpus(int(plan.cores or 0)))
         try:
-            outcome = supervise(command, env=env)
+            outcome = supervise(command, env=env, identity=identity)
         finally:
             if before is not None:
                 os.sched_setaffinity(0, before)

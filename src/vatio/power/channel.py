@@ -33,6 +33,12 @@ class Channel:
     def env(self) -> dict[str, str]:
         return {ENV_SOCKET: self.path}
 
+    def grant(self, identity: dict | None) -> None:
+        """Let the job's user reach the socket when vatio runs it as that user."""
+        if identity:
+            for path in (self.folder, self.path):
+                os.chown(path, identity["user"], identity["group"])
+
     def accept(self, still_waiting: Callable[[], bool]) -> Connection | None:
         """The job's connection, or None once `still_waiting()` says the job is gone."""
         while still_waiting():

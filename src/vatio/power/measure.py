@@ -212,6 +212,7 @@ def run_measured(
     on_spawn: Callable[[Any], Callable[[], None] | None] | None = None,
     before_spawn: Callable[[], Callable[[], None]] | None = None,
     stdout: Any = None,
+    identity: dict[str, Any] | None = None,
 ) -> RunMeasurement:
     """Run the job once under the tracker (kind "power", child of the sweep's record)."""
     tracker = _tracker(
@@ -228,7 +229,14 @@ def run_measured(
     first = tracker.totals()
     undo = before_spawn() if before_spawn else None
     try:
-        outcome = supervise(command, env=env, timeout_s=timeout_s, on_spawn=on_spawn, stdout=stdout)
+        outcome = supervise(
+            command,
+            env=env,
+            timeout_s=timeout_s,
+            on_spawn=on_spawn,
+            stdout=stdout,
+            identity=identity,
+        )
     except BaseException as error:
         tracker.stop("failed", error=f"vatio: {error!r}")
         raise

@@ -50,6 +50,9 @@ class SweepOptions:
     name: str | None = None
     #: the job's standard output goes to vatio's stderr (keeps `--json` output clean)
     job_output_to_stderr: bool = False
+    #: run the job as this user (Popen user/group/extra_groups) and with these variables
+    identity: dict[str, Any] | None = None
+    identity_env: dict[str, str] = field(default_factory=dict)
 
     def job_stdout(self) -> Any:
         return sys.stderr if self.job_output_to_stderr else None
@@ -447,14 +450,16 @@ def _steps_mode(
 
     meter.start()
     outcome = None
+    channel.grant(options.identity)
     try:
-        env = {**os.environ, **channel.env()}
+        env = {**os.environ, **options.identity_env, **channel.env()}
         outcome = supervise(
             options.command,
             env=env,
             timeout_s=options.timeout_s,
             on_spawn=spawned,
             stdout=options.job_stdout(),
+            identity=options.identity,
         )
     finally:
         channel.close()
@@ -480,7 +485,9 @@ def _runs_mode(
         notify("window", {"label": row.label, "repeat": rep})
         counts: dict[str, float] = {}
         channel = Channel()
-        env = thread_env(threads or _default_threads(cores), {**os.environ, **channel.env()})
+        channel.grant(options.identity)
+        base = {**os.environ, **options.identity_env, **channel.env()}
+        env = thread_env(threads or _default_threads(cores), base)
 
         def spawned(
             child: Any, channel: Channel = channel, counts: dict = counts
@@ -526,6 +533,7 @@ def _runs_mode(
                 on_spawn=spawned,
                 before_spawn=pin,
                 stdout=options.job_stdout(),
+                identity=options.identity,
             )
         finally:
             channel.close()
