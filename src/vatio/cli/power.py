@@ -271,9 +271,33 @@ def _run(plan, options, zone, name, store, interval, pue, console, quiet) -> Any
         if not quiet:
             console.print(f"[dim]{note}[/]")
 
+    bar = None
+    if not quiet and console.is_terminal:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        task = bar.add_task("power sweep", total=len(plan.settings) * options.repeat)
+
     def on_event(what: str, data: dict[str, Any]) -> None:
         if quiet:
             return
+        if what == "window" and bar is not None:
+            bar.update(task, description=f"{data['label']} #{data['repeat'] + 1}")
+        if what in ("measured", "failed") and bar is not None:
+            bar.advance(task)
         if what == "measured":
             console.print(
                 f"{data['label']} #{data['repeat'] + 1}: {data['energy_j']:.3g} J in "
@@ -282,7 +306,10 @@ def _run(plan, options, zone, name, store, interval, pue, console, quiet) -> Any
         elif what == "failed":
             console.print(f"[red]{data['label']} #{data['repeat'] + 1}: {data['error']}[/]")
 
-    return run_sweep(plan, options, profile, sources, on_event=on_event)
+    if bar is None:
+        return run_sweep(plan, options, profile, sources, on_event=on_event)
+    with bar:
+        return run_sweep(plan, options, profile, sources, on_event=on_event)
 
 
 def _print_plan(plan, options, json_output: bool, console: Any) -> None:
