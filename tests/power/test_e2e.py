@@ -109,10 +109,11 @@ def test_runs_mode_records_each_run_under_the_sweep(tmp_path):
     store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}")
     sweep = store.get(section["record"]["run_id"])
     assert sweep["summary"]["kind"] == "power-sweep"
-    assert (sweep.get("extensions") or {}).get("power") or sweep["profile"]["power"]
+    assert sweep["extensions"]["power"]["mode"] == "runs"
     child = store.get(section["settings"][1]["run_ids"][0])
     assert child["summary"]["kind"] == "power" and child["summary"]["parent_id"] == sweep["id"]
-    assert child["energy_j"] if "energy_j" in child else child["totals"]["energy_j"]
+    assert child["totals"]["energy_j"] > 0
+    assert child["extensions"]["power"]["setting"] == {"cores": 1}
 
 
 @pytest.mark.e2e

@@ -37,7 +37,8 @@ def _root(
 #: command modules in help order; a module not written yet is skipped (features land one by one)
 COMMAND_MODULES = (
     "run", "runs", "hardware", "zones", "schedule", "optimize", "scale",
-    "power", "rightsize", "report", "check", "env", "compare", "provenance", "demo",
+    "power", "rightsize", "report", "check", "env", "compare", "provenance", "ledger", "store",
+    "demo",
 )  # fmt: skip
 
 

@@ -25,7 +25,19 @@ def run_command(
     interval: str = ProfileOptions.interval,
     idle_baseline: str = ProfileOptions.idle_baseline,
     pue: float = ProfileOptions.pue,
-    json_output: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the run record as JSON on stdout (after the job's output)."
+    ),
+    json_file: Path = typer.Option(
+        None,
+        "--json-file",
+        help="Write the run record as JSON to this file (stdout stays the job's).",
+    ),
+    kill_after: str = typer.Option(
+        "10s",
+        "--kill-after",
+        help="SIGKILL the job this long after forwarding it SIGTERM/SIGHUP (0: never).",
+    ),
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="Print nothing but the command's output."
     ),
@@ -53,6 +65,8 @@ def run_command(
 ) -> None:
     from vatio.cli.child import run_tracked
     from vatio.errors import InputError
+    from vatio.units import parse_duration
+    from vatio.userfiles import check_output_path
 
     if not command:
         raise InputError(
@@ -72,8 +86,12 @@ def run_command(
             "--duration, --deadline, --interruptible and the like only apply with --greenest.",
             "Add --greenest, or drop them.",
         )
+    kill_after_s = parse_duration(kill_after, what="--kill-after", allow_zero=True)
+    check_output_path(json_file, "--json-file", protect=[store])
     code = run_tracked(
         command,
+        json_file=json_file,
+        kill_after_s=kill_after_s,
         overrides=ProfileOptions.overrides(zone, name, store, interval, idle_baseline, pue),
         json_output=json_output,
         quiet=quiet,

@@ -15,18 +15,27 @@ def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
-def _open(store: str | None):
+def _open(store: str | None, *, readonly: bool = True):
+    """The store for a reading command (read-only: works on a read-only mount, creates
+    nothing); writing commands pass readonly=False."""
     from vatio.config import load_profile
     from vatio.store.runstore import open_store
 
     profile, _ = load_profile(overrides={"store": store})
-    return open_store(profile.store)
+    return open_store(profile.store, readonly=readonly)
+
+
+STATUSES = ("running", "completed", "failed", "interrupted", "killed", "abandoned")
+KINDS = ("run", "benchmark", "optimize", "scale", "scale-study", "test", "test-session",
+         "compare", "power-sweep", "fl", "fl-client", "fl-server")  # fmt: skip
 
 
 @runs_app.command("list")
 def list_runs(
     store: str = STORE,
-    limit: int = typer.Option(50, "--limit", help="Show at most this many runs (0: all)."),
+    limit: int = typer.Option(
+        50, "--limit", min=0, max=10_000_000, help="Show at most this many runs (0: all)."
+    ),
     status: str = typer.Option(None, "--status", help="Only runs with this status."),
     kind: str = typer.Option(
         None, "--kind", help="Only this kind: run, benchmark, optimize, scale, test, test-session."
@@ -35,7 +44,12 @@ def list_runs(
 ) -> None:
     """Recorded runs, newest first (per-test runs of `pytest --vatio` only with --kind test)."""
     from vatio.cli.output import fmt_duration, fmt_g, fmt_kwh, print_json
+    from vatio.errors import InputError
 
+    if status is not None and status not in STATUSES:
+        raise InputError(f"Unknown status {status!r}.", f"Use one of: {', '.join(STATUSES)}.")
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"Unknown kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
     rows = _open(store).list_runs(
         limit=limit or None, status=status, kind=kind, hide_kinds=("test",)
     )
@@ -87,20 +101,28 @@ def show_run(
     store: str = STORE,
     json_output: bool = typer.Option(False, "--json", help="Print the whole record as JSON."),
 ) -> None:
-    """One run in detail."""
-    record = _open(store).get(run_id)
+    """One run in detail, with whether the signed log vouches for it."""
+    from vatio.config import load_profile
+    from vatio.record.audit import trusted_verifiers, verify_runs
+
+    run_store = _open(store)
+    record = run_store.get(run_id)
+    profile, _ = load_profile(overrides={"store": store})
+    proof = verify_runs(run_store, [record["id"]], trusted_verifiers(profile))[0]
+    record["verification"] = proof.to_dict()
     if json_output:
         from vatio.cli.output import print_json
 
         print_json(record)
         return
     from rich.console import Console
+    from rich.markup import escape
 
     from vatio.cli.summary import render_summary
 
     console = Console()
     render_summary(record, console)
-    console.print(f"digest sha256:{record.get('digest')}")
+    console.print(escape(f"signed log: {proof.line()}"), highlight=False)
 
 
 @runs_app.command("export")
@@ -111,11 +133,18 @@ def export_runs(
 ) -> None:
     """All runs: CSV (one row per run) or JSON (full records)."""
     from vatio.cli.export import write_export
+    from vatio.config import load_profile
     from vatio.errors import InputError
+    from vatio.store.location import resolve_url
+    from vatio.userfiles import check_output_path
 
     if fmt not in ("csv", "json"):
         raise InputError(f"Unknown export format {fmt!r}.", "Use --format csv or --format json.")
-    write_export(_open(store), fmt, output)
+    profile, _ = load_profile(overrides={"store": store})
+    check_output_path(output, "export file", protect=[resolve_url(profile.store, create=False)])
+    skipped = write_export(_open(store), fmt, output)
+    if skipped:
+        raise typer.Exit(1)
 
 
 def _short_method(method: str | None) -> str:
@@ -133,7 +162,14 @@ def tag_run(
     store: str = STORE,
 ) -> None:
     """Tag a run, e.g. as the baseline of `vatio compare --baseline main`."""
-    full_id = _open(store).tag(run_id, tag)
+    from vatio.errors import InputError
+
+    if not tag.strip() or len(tag) > 128 or any(ord(c) < 32 for c in tag):
+        raise InputError(
+            f"The tag {tag!r} is empty, too long or has control characters.",
+            "Use a short name such as main or v1.2.",
+        )
+    full_id = _open(store, readonly=False).tag(run_id, tag)
     typer.echo(f"tagged {full_id} as {tag}")
 
 
@@ -157,3 +193,17 @@ def diff(
     from vatio.cli.diffview import print_diff
 
     print_diff(result)
+
+
+@runs_app.command("import")
+def import_runs(
+    files: list[Path] = typer.Argument(..., help="Unsaved records (.vatio/unsaved/*.json)."),
+    store: str = STORE,
+    keep: bool = typer.Option(False, "--keep", help="Keep the files after importing them."),
+) -> None:
+    """Bring runs saved as JSON (when the store could not be written) into the store."""
+    from vatio.cli.importer import import_unsaved
+
+    failed = import_unsaved(files, store, keep=keep)
+    if failed:
+        raise typer.Exit(1)

@@ -5,12 +5,7 @@ steps inside one run (`WindowMeter`: differences of sampler readings taken at
 the step boundaries). Energy is kept per device with its method, and narrowed
 to the devices the user asked for (`--devices gpu`): a GPU power-limit sweep
 compares measured GPU joules, as Zeus does, instead of mixing them with a CPU
-estimate.
-
-TODO(record): switch to vatio.record.RecordingTracker (kind, parent_id,
-set_extension("power", ...), on_finish) once it is on main; until then the
-section rides in the stored profile under "power" and windows read the sampler
-through the tracker subclass below.
+estimate. The sweep's section goes into the record as `extensions["power"]`.
 """
 
 from __future__ import annotations
@@ -21,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vatio.api import Tracker
 from vatio.config import Profile
 from vatio.measure.result import RunResult
-from vatio.measure.sampler import Totals
+from vatio.measure.sampler import CHILD_LATER, Totals
 from vatio.measure.tracker import new_run_id, utc_iso
 from vatio.process import Outcome, supervise
+from vatio.record.tracker import RecordingTracker
 
 SCOPES = ("all", "gpu", "cpu")
 EXTENSION = "power"
@@ -56,34 +51,9 @@ def in_scope(device: str, scope: str) -> bool:
     return device in ("cpu", "dram", "memory", "package")
 
 
-class _PowerTracker(Tracker):
-    """The api Tracker plus a sampler reading on demand and the "power" section."""
-
-    extension: dict[str, Any] | None = None
-
-    def totals(self) -> Totals:
-        assert self._sampler is not None
-        return self._sampler.tick()
-
-    def _on_finish(self, result: RunResult) -> None:
-        if self.extension is not None:
-            attach_extension(result, self.extension)
-        super()._on_finish(result)
-
-
-def attach_extension(result: RunResult, section: dict[str, Any]) -> None:
-    extensions = getattr(result, "extensions", None)
-    if isinstance(extensions, dict):  # the record layer is there
-        extensions[EXTENSION] = section
-        return
-    result.profile = {**(result.profile or {}), EXTENSION: section}
-
-
 def power_section(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The "power" section of a stored record, wherever this version keeps it."""
+    """The "power" section of a stored record."""
     section = (record.get("extensions") or {}).get(EXTENSION)
-    if section is None:
-        section = (record.get("profile") or {}).get(EXTENSION)
     return section if isinstance(section, dict) else None
 
 
@@ -97,8 +67,10 @@ def _tracker(
     store: bool | str | None,
     name: str | None,
     sensors: list | None,
-) -> _PowerTracker:
-    tracker = _PowerTracker(
+) -> RecordingTracker:
+    """A tracker whose job is the child vatio spawns (named with `attach` once started)."""
+    return RecordingTracker(
+        name,
         profile=profile,
         profile_sources=sources,
         command=command,
@@ -106,10 +78,14 @@ def _tracker(
         parent_id=parent_id,
         store=store,
         sensors=sensors,
+        pid=CHILD_LATER,
     )
-    if name:
-        tracker.name = name
-    return tracker
+
+
+def _mark(tracker: RecordingTracker) -> Totals:
+    sampler = tracker.sampler
+    assert sampler is not None, "mark() before start()"
+    return sampler.tick()
 
 
 def _energy(sensors: list, before: Totals, after: Totals, scope: str, attribution: str) -> Energy:
@@ -167,8 +143,12 @@ class WindowMeter:
     def start(self) -> None:
         self.tracker.start()
 
+    def attach(self, pid: int) -> None:
+        """The job's process, once spawned: its tree is what `--attribution process` counts."""
+        self.tracker.attach(pid)
+
     def mark(self) -> Totals:
-        return self.tracker.totals()
+        return _mark(self.tracker)
 
     def energy(self, before: Totals, after: Totals) -> Energy:
         return _energy(self.tracker.sensors, before, after, self.scope, self.attribution)
@@ -178,14 +158,12 @@ class WindowMeter:
         return "+".join(sorted({s.method for s in chosen})) or "none"
 
     def finish(self, outcome: Outcome | None, section: dict[str, Any]) -> dict[str, Any]:
-        self.tracker.extension = section
+        self.tracker.set_extension(EXTENSION, section)
         if outcome is None:
-            result = self.tracker.stop("failed", error="vatio: the sweep failed")
+            self.tracker.stop("failed", error="vatio: the sweep failed")
         else:
-            result = self.tracker.stop(
-                outcome.status, exit_code=outcome.exit_code, error=outcome.error
-            )
-        return _stored(result, self.tracker)
+            self.tracker.stop(outcome.status, exit_code=outcome.exit_code, error=outcome.error)
+        return _stored(self.tracker)
 
 
 @dataclass
@@ -213,6 +191,7 @@ def run_measured(
     before_spawn: Callable[[], Callable[[], None]] | None = None,
     stdout: Any = None,
     identity: dict[str, Any] | None = None,
+    setting: dict[str, Any] | None = None,
 ) -> RunMeasurement:
     """Run the job once under the tracker (kind "power", child of the sweep's record)."""
     tracker = _tracker(
@@ -225,15 +204,21 @@ def run_measured(
         name=name,
         sensors=sensors,
     )
+    tracker.set_extension(EXTENSION, {"sweep_id": parent_id, "setting": setting or {}})
     tracker.start()
-    first = tracker.totals()
+    first = _mark(tracker)
+
+    def spawned(child: Any) -> Callable[[], None] | None:
+        tracker.attach(child.pid)
+        return on_spawn(child) if on_spawn else None
+
     undo = before_spawn() if before_spawn else None
     try:
         outcome = supervise(
             command,
             env=env,
             timeout_s=timeout_s,
-            on_spawn=on_spawn,
+            on_spawn=spawned,
             stdout=stdout,
             identity=identity,
         )
@@ -243,18 +228,19 @@ def run_measured(
     finally:
         if undo is not None:
             undo()
-    last = tracker.totals()
+    last = _mark(tracker)
     energy = _energy(tracker.sensors, first, last, scope, attribution)
     result = tracker.stop(outcome.status, exit_code=outcome.exit_code, error=outcome.error)
-    return RunMeasurement(energy, outcome, result.id, getattr(tracker, "store_error", None))
+    return RunMeasurement(energy, outcome, result.id, tracker.store_error)
 
 
-def _stored(result: RunResult, tracker: Tracker) -> dict[str, Any]:
+def _stored(tracker: RecordingTracker) -> dict[str, Any]:
+    unsaved = tracker.unsaved_path
     return {
-        "run_id": result.id,
-        "store": getattr(tracker, "store_url", None),
-        "store_error": getattr(tracker, "store_error", None),
-        "unsaved": str(tracker.unsaved_path) if getattr(tracker, "unsaved_path", None) else None,
+        "run_id": tracker.run_id,
+        "store": tracker.store_url,
+        "store_error": tracker.store_error,
+        "unsaved": str(unsaved) if unsaved else None,
     }
 
 
@@ -264,7 +250,7 @@ class SweepRecord:
 
     def __init__(self, profile: Profile, command: list[str], name: str | None, store: bool) -> None:
         self.id = new_run_id()
-        self.store = None
+        self.recorder: Any = None
         self.error: str | None = None
         self.url: str | None = None
         self._t0 = time.monotonic()
@@ -274,29 +260,32 @@ class SweepRecord:
             command=command,
             status="running",
             started_at=utc_iso(time.time()),
-            profile=profile.model_dump(mode="json"),
         )
         if not store:
             return
         try:
-            from vatio.store.location import resolve_url
-            from vatio.store.runstore import RunStore
+            from vatio.record.context import RecordContext
+            from vatio.record.recorder import Recorder
 
-            self.url = resolve_url(profile.store, Path.cwd())
-            self.store = RunStore(self.url)
-            self.store.begin(self.result, kind="power-sweep")
+            context = RecordContext.build(profile, {}, kind="power-sweep", cwd=Path.cwd())
+            self.url = context.store_url
+            self.recorder = Recorder(context)
+            self.recorder.begin(self.result)
         except Exception as error:  # the sweep still runs; the report says where it went
             self.error = str(error)
-            self.store = None
+            self.recorder = None
 
     def finish(self, status: str, section: dict[str, Any]) -> dict[str, Any]:
         self.result.status = status
         self.result.ended_at = utc_iso(time.time())
         self.result.duration_s = time.monotonic() - self._t0
-        attach_extension(self.result, section)
-        if self.store is not None:
+        from vatio.record.extensions import checked_section
+
+        self.result.extensions[EXTENSION] = checked_section(EXTENSION, section)
+        if self.recorder is not None:
             try:
-                self.store.finish(self.result, kind="power-sweep")
+                outcome = self.recorder.record([self.result])
+                self.error = outcome.store_error
             except Exception as error:
                 self.error = str(error)
         return {"run_id": self.id, "store": self.url, "store_error": self.error, "unsaved": None}

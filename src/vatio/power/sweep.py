@@ -438,6 +438,7 @@ def _steps_mode(
 
     def spawned(child: Any) -> Callable[[], None]:
         child_ref["child"] = child
+        meter.attach(child.pid)
 
         def serve() -> None:
             conn = channel.accept(lambda: child.poll() is None)
@@ -534,6 +535,7 @@ def _runs_mode(
                 before_spawn=pin,
                 stdout=options.job_stdout(),
                 identity=options.identity,
+                setting=row.setting,
             )
         finally:
             channel.close()

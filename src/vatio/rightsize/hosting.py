@@ -352,7 +352,7 @@ def _cloud(
     embodied: Value,
     life_h: float,
 ) -> Site:
-    zone = Value(region.zone, region.zone_source or "") if region.zone else None
+    zone = _region_zone(region)
     pue = Value(region.pue, region.pue_source or "") if region.pue is not None else None
     site = Site(f"{region.provider}:{region.name}", "cloud", zone, pue)
     if zone is None:
@@ -367,6 +367,22 @@ def _cloud(
     _operational(site, fits, units, energy_j, inputs)
     _total(site)
     return site
+
+
+def _region_zone(region: Region) -> Value | None:
+    """The region's grid zone: vatio.carbon maps a table region to its location, or to the
+    hourly zone that covers it (gcp:us-west2 → US-CAL-CISO)."""
+    if not region.zone:
+        return None
+    if region.zone_source != "--cloud":
+        try:
+            from vatio.carbon.zones import resolve_zone
+
+            zone = resolve_zone(f"{region.provider}:{region.name}")
+            return Value(zone.code, f"Green Algorithms data-centre table: {zone.name}")
+        except Exception:  # a location without intensity data: asked for below
+            pass
+    return Value(region.zone, region.zone_source or "")
 
 
 def _operational(

@@ -74,5 +74,10 @@ def summary_lines(session: Any) -> list[str]:
             f"  REGRESSION {item['test']}: {item['baseline_j']:.2f} J -> {item['now_j']:.2f} J"
         )
     if session.store_error:
-        lines.append(f"  not stored: {session.store_error}")
+        lines.append(f"  not stored in the run store: {session.store_error}")
+        for path in session.unsaved[:1]:
+            lines.append(
+                f"  the session's figures are saved in {path} ({len(session.unsaved)} records); "
+                "`vatio runs import` brings them into a store"
+            )
     return lines

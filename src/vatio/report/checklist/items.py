@@ -143,7 +143,7 @@ def check_drivers(ctx: Context) -> Outcome:
 
 
 def check_scheduling(ctx: Context) -> Outcome:
-    scheduled = [r["id"] for r in ctx.records if r.get("schedule")]
+    scheduled = [r["id"] for r in ctx.records if (r.get("extensions") or {}).get("schedule")]
     if scheduled:
         return Outcome(PASS, f"{len(scheduled)} recent run(s) followed a greenest-window plan")
     if ctx.settings.profile.get("schedule"):
