@@ -16,11 +16,12 @@ def brute_force(points, max_slowdown, eta, max_power):
         for i, (_, t) in enumerate(points)
         if max_slowdown is None or t <= base_time * (1 + max_slowdown) * (1 + 1e-12)
     ]
+    # equal scores: keep the default (nothing to change), else the faster, else the first
     if eta is None:
-        score = {i: (points[i][0], points[i][1], i) for i in allowed}
+        score = {i: (points[i][0], i > 0, points[i][1], i) for i in allowed}
     else:
         score = {
-            i: (eta * points[i][0] + (1 - eta) * max_power * points[i][1], points[i][1], i)
+            i: (eta * points[i][0] + (1 - eta) * max_power * points[i][1], i > 0, points[i][1], i)
             for i in allowed
         }
     return min(allowed, key=lambda i: score[i])

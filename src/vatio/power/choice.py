@@ -2,10 +2,11 @@
 
 Rule (the issue's, and Zeus's MaxSlowdownConstraint made energy-optimal): among
 the settings whose median time per unit is at most (1 + max_slowdown) × the
-default's, the one with the least median energy per unit; ties go to the
-faster. With `eta`, Zeus's cost η·E + (1−η)·MAXPOWER·T is minimised instead
-(NSDI'23, eq. 2), restricted by the slowdown bound only when one is given.
-A unit is a step (profiling inside one run) or a run (one run per setting).
+default's, the one with the least median energy per unit; on equal energy the
+default is kept (nothing to change for nothing), else the faster wins. With
+`eta`, Zeus's time-energy cost η·E + (1−η)·MAXPOWER·T (NSDI'23) is minimised
+instead, restricted by the slowdown bound only when one is given. A unit is a
+step (profiling inside one run) or a run (one run per setting).
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def decide(
         for i in measured:
             row = rows[i]
             row.cost = zeus_cost(row.energy_per_unit_j, row.time_per_unit_s, eta, max_power_w)  # type: ignore[arg-type]
-        best = min(candidates, key=lambda i: (rows[i].cost, rows[i].time_per_unit_s, i))
+        best = min(candidates, key=lambda i: (rows[i].cost, i != 0, rows[i].time_per_unit_s, i))
         bound = f" within {max_slowdown:.0%} slowdown" if max_slowdown is not None else ""
         return Choice(
             best,
@@ -146,7 +147,9 @@ def decide(
             max_power_w,
             max_power_source,
         )
-    best = min(candidates, key=lambda i: (rows[i].energy_per_unit_j, rows[i].time_per_unit_s, i))
+    best = min(
+        candidates, key=lambda i: (rows[i].energy_per_unit_j, i != 0, rows[i].time_per_unit_s, i)
+    )
     bound = "no slowdown bound" if max_slowdown is None else f"slowdown ≤ {max_slowdown:.0%}"
     choice = Choice(best, "min-energy", f"least energy per unit with {bound}")
     chosen = rows[best]
