@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vatio.errors import InputError
-from vatio.power.common import Knob, format_value
+from vatio.power.common import Knob, KnobUnavailable, format_value
 from vatio.power.discovery import KnobSet
 from vatio.power.plan import select_knobs
 from vatio.power.restore import PowerSession
@@ -55,8 +55,6 @@ def plan_apply(table: dict[str, Any], knobset: KnobSet) -> ApplyPlan:
         for knob in knobs:
             status = knob.status()
             if not (status.readable and status.writable):
-                from vatio.power.common import KnobUnavailable
-
                 raise KnobUnavailable(
                     f"{knob.label} cannot be changed here: {status.reason}", status.fix
                 )

@@ -24,7 +24,6 @@ from vatio.errors import VatioError
 from vatio.power import measure
 from vatio.power.channel import Channel, Connection
 from vatio.power.choice import Choice, Row, Sample, decide
-from vatio.power.common import Knob
 from vatio.power.cores import allowed_cpus, pick_cpus, set_affinity, thread_env
 from vatio.power.plan import Plan
 from vatio.power.restore import PowerSession
@@ -650,7 +649,3 @@ def _row_dict(row: Row) -> dict[str, Any]:
             for s in row.samples
         ],
     }
-
-
-def knobs_of(plan: Plan) -> list[Knob]:
-    return [k for knobs in plan.knobs.values() for k in knobs]
