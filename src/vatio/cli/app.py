@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("ledger", "Verify the signed log of runs; checkpoints and cosignatures."),
     "store": ("store", "Create or upgrade the run store's schema."),
     "exporter": ("exporter", "Serve Prometheus metrics: power, energy, grid intensity, runs."),
+    "power": ("power", "Power limits, clocks, threads and cores: show, sweep, apply, restore."),
+    "rightsize": ("rightsize", "Under-used hardware from recorded runs; cloud vs on-premise."),
     "demo": ("demo", "Train the bundled example under the tracker (no download)."),
 }
 

@@ -44,9 +44,9 @@ def list_runs(
 ) -> None:
     """Recorded runs, newest first (per-test runs of `pytest --vatio` only with --kind test)."""
     from vatio.cli.output import fmt_duration, print_json
+    from vatio.errors import InputError
     from vatio.quantities import carbon as fmt_carbon
     from vatio.quantities import energy as fmt_energy
-    from vatio.errors import InputError
 
     if status is not None and status not in STATUSES:
         raise InputError(f"Unknown status {status!r}.", f"Use one of: {', '.join(STATUSES)}.")
