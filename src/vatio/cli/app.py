@@ -94,9 +94,28 @@ def _root(
     """Measure, report and reduce the energy and carbon of AI workloads."""
 
 
+def _restore_power_settings() -> None:
+    """After a vatio that changed power settings was killed (SIGKILL), the next vatio start
+    puts them back, with a warning. Costs one directory listing when nothing is pending."""
+    import os
+
+    folder = os.environ.get("VATIO_POWER_STATE_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "vatio", "power"
+    )
+    try:
+        pending = any(n.startswith("restore-") and n.endswith(".json") for n in os.listdir(folder))
+    except OSError:
+        return
+    if pending:
+        from vatio.power.restore import restore_pending
+
+        restore_pending()
+
+
 def main() -> None:
     """Entry point: user mistakes become one sentence on stderr and exit code 2."""
     try:
+        _restore_power_settings()
         if sys.argv[1:2] == ["run"]:
             from vatio.cli.fastrun import main_run
 
