@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 from typing import Any
 
 from tests.fakes import nvml as _fake
@@ -25,7 +26,9 @@ def save_state(path: str | os.PathLike, gpus: list[FakeGPU], privileged: bool = 
     data = {"privileged": privileged, "gpus": [dataclasses.asdict(g) for g in gpus]}
     for gpu in data["gpus"]:
         gpu.pop("fail_error", None)
-    temporary = f"{path}.{os.getpid()}.tmp"  # readers in other processes never see half a file
+    # readers in other processes never see half a file; threads of one process (the sampler
+    # and the recorder's GPU inventory) each write their own temporary file
+    temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
     os.replace(temporary, path)

@@ -115,7 +115,8 @@ def _restore_power_settings() -> None:
 def main() -> None:
     """Entry point: user mistakes become one sentence on stderr and exit code 2."""
     try:
-        _restore_power_settings()
+        if sys.argv[1:2] != ["power"]:  # the power commands restore (and report) themselves
+            _restore_power_settings()
         if sys.argv[1:2] == ["run"]:
             from vatio.cli.fastrun import main_run
 
