@@ -37,7 +37,7 @@ def _root(
 #: command modules in help order; a module not written yet is skipped (features land one by one)
 COMMAND_MODULES = (
     "run", "runs", "hardware", "zones", "schedule", "optimize", "scale",
-    "report", "check", "env", "compare", "provenance", "demo",
+    "report", "check", "env", "compare", "provenance", "fl", "demo",
 )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ class ClientPlan:
     zone: str | None = None
     crash_round: int | None = None  # test and demo hook: the ClientApp dies in this round
     unlisted: bool = False  # its key is not in the membership file (permission test)
+    tamper: bool = False  # test hook: its updates are altered after signing
 
 
 @dataclass
@@ -49,6 +50,7 @@ class RunPlan:
     poll_s: float = 0.1
     zone: str | None = None
     executor: str = "warm"  # warm: fork per task from a pre-imported host; stock: flower-superexec
+    green_slots: list[list[float]] | None = None  # interruptible: rounds start only inside these
     clients: list[ClientPlan] = field(default_factory=list)
 
     @property

@@ -87,6 +87,19 @@ class CallMeter:
             cls._instance = cls()
         return cls._instance
 
+    def mark(self) -> tuple[Any, float, float]:
+        """A point to measure from (see `since`)."""
+        return self.sampler.tick(), time.perf_counter(), time.process_time()
+
+    def since(self, mark: tuple[Any, float, float]) -> CallMeasure:
+        """What this process did since `mark`: wall, CPU time and its energy share."""
+        before, wall0, cpu0 = mark
+        return CallMeasure(
+            time.perf_counter() - wall0,
+            time.process_time() - cpu0,
+            span_energy(self.sensors, self.sampler.tick().minus(before)),
+        )
+
     @contextmanager
     def measure(self) -> Iterator[CallMeasure]:
         """Wall time, CPU time of this process and its energy share over the block."""
@@ -132,10 +145,18 @@ def measure_call() -> Iterator[CallMeasure]:
 class TreeRecorder:
     """One recorded run per process tree (launcher, server host, client hosts)."""
 
-    def __init__(self, *, zone: str | None = None, store: bool = True, name: str = "fl") -> None:
+    def __init__(
+        self,
+        *,
+        zone: str | None = None,
+        store: bool = True,
+        name: str = "fl",
+        parent_id: str | None = None,
+    ) -> None:
         self.zone = zone
         self.store = store
         self.name = name
+        self.parent_id = parent_id
         self.trackers: dict[str, Any] = {}
         self.results: dict[str, Any] = {}
         self.extensions: dict[str, dict[str, Any]] = {}
@@ -163,6 +184,8 @@ class TreeRecorder:
 
     @property
     def run_id(self) -> str:
+        if "run" not in self.trackers and self.parent_id is not None:
+            return self.parent_id
         return self.trackers["run"].run_id
 
     def start_party(self, key: str, kind: str, pid: int, zone: str | None = None) -> str:

@@ -41,8 +41,8 @@ vatio-plan = ""
 
 SHIMS = {
     "__init__.py": '"""vatio\'s bundled federated example."""\n',
-    "server_app.py": "from vatio.federated.flower.health_app import server_app as app  # noqa\n",
-    "client_app.py": "from vatio.federated.flower.health_app import client_app as app  # noqa\n",
+    "server_app.py": "from vatio.federated.flower.health_app import server_app\n\napp = server_app\n",
+    "client_app.py": "from vatio.federated.flower.health_app import client_app\n\napp = client_app\n",
 }
 
 

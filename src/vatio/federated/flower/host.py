@@ -25,6 +25,13 @@ from pathlib import Path
 from vatio.federated.plan import RunPlan
 
 LOCAL = "127.0.0.1"
+_T0 = time.monotonic()
+
+
+def note(text: str) -> None:
+    """One timestamped line in this host's log (seconds since the host started)."""
+    sys.stderr.write(f"vatio-host {time.monotonic() - _T0:7.2f}s {text}\n")
+    sys.stderr.flush()
 
 
 def _redirect(log_path: Path) -> None:
@@ -87,7 +94,7 @@ def _alive(pid: int) -> Callable[[], bool]:
     return check
 
 
-def _stop(pid: int, grace_s: float = 5.0) -> int | None:
+def _stop(pid: int, grace_s: float = 2.0) -> int | None:
     """SIGTERM a forked component, SIGKILL after `grace_s`; its exit code."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -124,6 +131,7 @@ def serve(plan: RunPlan) -> int:
     logs = folder / "logs"
     address = f"{LOCAL}:{plan.superlink_port}"
     isolation = _isolation(plan)
+    note("imports done")
     superlink_config(Path(os.environ["FLWR_HOME"]), address)
     app_dir = write_app(folder / "app")
     link = fork_entry(
@@ -143,12 +151,14 @@ def serve(plan: RunPlan) -> int:
     )
     try:
         wait_http(f"http://{address}/health", 60, _alive(link))
+        note("superlink ready")
         submit = fork_entry(
             ["flwr", "run", str(app_dir), "vatio", "--run-config", f'vatio-plan="{plan.path}"'],
             lambda: flwr_cli(prog_name="flwr"),
             logs / "flwr-run.log",
         )
         _, status = os.waitpid(submit, 0)
+        note("run submitted")
         if os.waitstatus_to_exitcode(status) != 0:
             sys.stderr.write("vatio fl: `flwr run` could not submit the run; see logs/flwr-run.log\n")
             return 1
@@ -164,6 +174,7 @@ def serve(plan: RunPlan) -> int:
             loop.run(until=lambda: bool(exit_codes) or not _alive(link)())
         else:
             _wait_for_results(plan, link)
+        note("serverapp finished")
         if not plan.results_path.exists():
             return 1
         return exit_codes[0] if exit_codes else 0
@@ -175,6 +186,17 @@ def _wait_for_results(plan: RunPlan, link: int) -> None:
     alive = _alive(link)
     while not plan.results_path.exists() and alive():
         time.sleep(0.2)
+
+
+def _task_exit(path: Path, pid: int, code: int) -> None:
+    """Keep how each ClientApp task process ended: a crash shows as a signal or an error code."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"pid": pid, "exit_code": code, "time": time.time()}) + "\n")
+    if code != 0:
+        note(f"task process {pid} ended with {code}" + (" (killed by a signal)" if code < 0 else ""))
 
 
 # -- client -----------------------------------------------------------------------------
@@ -189,6 +211,10 @@ def attend(plan: RunPlan, index: int) -> int:
     logs = folder / "logs"
     isolation = _isolation(plan)
     prepare_process(plan, index)  # data, model and energy sensors loaded once, before forking
+    note("imports done")
+    opener_alive = lambda: True  # noqa: E731
+    wait_http(f"http://{LOCAL}:{plan.superlink_port}/health", 120, opener_alive)
+    note("superlink ready")
     node_config = (
         f"partition-id={index} num-partitions={len(plan.clients)} "
         f'vatio-plan="{plan.path}" vatio-client={index}'
@@ -214,6 +240,7 @@ def attend(plan: RunPlan, index: int) -> int:
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
     alive = _alive(node)
+    note("supernode started")
     try:
         if isolation == "process":
             loop = warm.TaskLoop(
@@ -221,6 +248,8 @@ def attend(plan: RunPlan, index: int) -> int:
                 warm.CLIENT_APP,
                 poll_s=0.05,
                 before_child=lambda: _redirect(logs / f"clientapp-{index}.log"),
+                on_exit=lambda pid, code: _task_exit(folder / "tasks" / f"client-{index}.jsonl",
+                                                     pid, code),  # fmt: skip
             )
             try:
                 loop.run(until=lambda: bool(stopping) or not alive())

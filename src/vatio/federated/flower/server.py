@@ -1,0 +1,496 @@
+"""vatio's server hook for Flower: a Grid wrapper that measures, checks and logs every round.
+
+    hook = VatioServer(run_id, rounds=..., ledger=..., server_key=...)
+    result = strategy.start(grid=hook.grid(grid), ..., evaluate_fn=hook.evaluate_fn(fn))
+    hook.finish(result.arrays)
+
+It works with any Flower strategy because it sits where messages go out and
+replies come in. Per round and client it counts payload bytes down and up,
+reads the measurement the client mod sent, and (with a ledger) applies the
+permission rules of protocol.py: a rejected update becomes an error reply, so
+the strategy never aggregates it, and the rejection is logged. Then it logs
+the aggregate's digest, the round's energy, and a signed checkpoint that the
+clients cosign in the next round (the last one through a final query).
+
+It also polls for replies every `poll_s` instead of Flower's fixed 3 s, and
+stops waiting after `round_timeout_s`: a crashed client then counts as a
+failure of that round, and the run goes on with the others.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vatio.federated.flower.mods import COSIGN, QUERY_COSIGN, RECORD
+
+ERROR_REJECTED = 900  # Flower error code for updates the ledger rules rejected
+
+
+@dataclass
+class ClientRound:
+    node_id: int
+    client: str | None = None
+    status: str = "sent"  # sent, ok, rejected, failed, missing
+    detail: str = ""
+    bytes_down: int = 0
+    bytes_up: int = 0
+    measure: dict[str, Any] = field(default_factory=dict)
+    digest: str | None = None
+    num_examples: int = 0
+    update_index: int | None = None
+    ledger_cpu_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node_id": self.node_id,
+            "client": self.client,
+            "status": self.status,
+            "detail": self.detail,
+            "bytes_down": self.bytes_down,
+            "bytes_up": self.bytes_up,
+            "measure": self.measure,
+            "digest": self.digest,
+            "num_examples": self.num_examples,
+            "ledger_cpu_s": self.ledger_cpu_s,
+        }
+
+
+@dataclass
+class RoundState:
+    number: int
+    started: float
+    mark: Any
+    clients: dict[int, ClientRound] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    closed: bool = False
+    wall_s: float | None = None
+    server: dict[str, Any] = field(default_factory=dict)
+    checkpoint_size: int | None = None
+    cosigners: list[str] = field(default_factory=list)
+    ledger_cpu_s: float = 0.0
+    aggregate_digest: str | None = None
+
+
+class VatioServer:
+    """The server side of a measured (and, with a ledger, audited) Flower run."""
+
+    def __init__(
+        self,
+        run_id: str,
+        *,
+        rounds: int,
+        ledger: Any = None,
+        server_key: Any = None,
+        round_timeout_s: float = 60.0,
+        poll_s: float = 0.1,
+        results_path: Path | None = None,
+        model_path: Path | None = None,
+        slots: list[list[float]] | None = None,
+    ) -> None:
+        from vatio.federated.recording import CallMeter
+
+        self.run_id = run_id
+        self.rounds_planned = rounds
+        self.ledger = ledger
+        self.server_key = server_key
+        self.round_timeout_s = round_timeout_s
+        self.poll_s = poll_s
+        self.results_path = results_path
+        self.model_path = model_path
+        self.slots = slots
+        self.waited_s = 0.0
+        self.meter = CallMeter.here()
+        self.started = time.time()
+        self.rounds: list[RoundState] = []
+        self.node_clients: dict[int, str] = {}
+        self.initial_metrics: dict[str, float] = {}
+        self.final: dict[str, Any] = {}
+        self.members = ledger.members() if ledger is not None else []
+
+    # -- hooks given to the strategy ------------------------------------------------------
+    def grid(self, grid: Any) -> Any:
+        return _make_grid(grid, self)
+
+    def evaluate_fn(self, fn: Any = None) -> Any:
+        """Wrap a central evaluation (or none): it marks the end of each round."""
+
+        def evaluate(server_round: int, arrays: Any) -> Any:
+            metrics = fn(server_round, arrays) if fn is not None else None
+            values = {k: float(v) for k, v in dict(metrics or {}).items()}
+            if server_round == 0:
+                self.initial_metrics = values
+            else:
+                self.close_round(server_round, _numpy(arrays), values)
+            return metrics
+
+        return evaluate
+
+    # -- rounds ---------------------------------------------------------------------------
+    def current(self, number: int) -> RoundState:
+        if not self.rounds or self.rounds[-1].number != number:
+            if self.rounds and not self.rounds[-1].closed:
+                self.close_round(self.rounds[-1].number, None, {})
+            if self.slots:
+                from vatio.federated.schedule import wait_for_slot
+
+                self.waited_s += wait_for_slot([tuple(s) for s in self.slots])
+            self.rounds.append(RoundState(number, time.time(), self.meter.mark()))
+        return self.rounds[-1]
+
+    def cosign_request(self, node_id: int) -> str | None:
+        """The previous round's checkpoint for this node to check and cosign."""
+        done = [r for r in self.rounds if r.closed and r.checkpoint_size]
+        if self.ledger is None or not done:
+            return None
+        last = done[-1]
+        before = done[-2].checkpoint_size if len(done) > 1 else None
+        mine = last.clients.get(node_id)
+        index = mine.update_index if mine is not None else None
+        cpu0 = time.process_time()
+        request = self.ledger.cosign_request(last.checkpoint_size, before, index)
+        last.ledger_cpu_s += time.process_time() - cpu0
+        return json.dumps(request)
+
+    def take_reply(self, state: RoundState, reply: Any, kind: str) -> tuple[bool, str]:
+        """Record one reply; (accepted, reason if rejected)."""
+        node = reply.metadata.src_node_id
+        entry = state.clients.setdefault(node, ClientRound(node))
+        if reply.has_error():
+            entry.status, entry.detail = "failed", str(reply.error.reason)
+            return True, ""
+        record = dict(reply.content.config_records.get(RECORD, {}))
+        entry.client = str(record.get("client") or "") or self.node_clients.get(node)
+        if entry.client:
+            self.node_clients[node] = entry.client
+        entry.bytes_up = int(sum(r.count_bytes() for k, r in reply.content.items() if k != RECORD))
+        entry.measure = json.loads(str(record.get("measure") or "{}"))
+        entry.ledger_cpu_s = float(record.get("ledger_cpu_s") or 0.0)
+        entry.status = "ok"
+        cosigned = str(record.get("cosigned") or "")
+        if cosigned:
+            self._merge_cosignature(cosigned)
+        if kind != "train":
+            return True, ""
+        arrays = _reply_arrays(reply)
+        if arrays is not None:
+            from vatio.federated.digest import arrays_digest
+
+            entry.digest = arrays_digest(arrays)
+        metrics = next(iter(reply.content.metric_records.values()), {})
+        entry.num_examples = int(metrics.get("num-examples", 0))
+        if self.ledger is None:
+            return True, ""
+        return self._check(state, entry, record)
+
+    def _check(self, state: RoundState, entry: ClientRound, record: dict) -> tuple[bool, str]:
+        from vatio.federated import ledger as fl_ledger
+        from vatio.federated.protocol import SignedUpdate, check_update
+
+        cpu0 = time.process_time()
+        update = SignedUpdate.from_record(record) if "signature" in record else None
+        decision = check_update(
+            update, self.members, digest=entry.digest or "", run=self.run_id, round=state.number
+        )
+        if decision.accepted:
+            assert update is not None
+            state.entries.append({
+                "kind": fl_ledger.UPDATE, "round": state.number, "client": decision.member,
+                "digest": entry.digest, "num_examples": entry.num_examples,
+                "statement": update.statement, "signature": update.signature,
+                "key_id": update.key_id,
+            })  # fmt: skip
+            entry.client = decision.member
+        else:
+            entry.status, entry.detail = "rejected", f"{decision.reason}: {decision.detail}"
+            state.entries.append({
+                "kind": fl_ledger.REJECTED, "round": state.number,
+                "client": entry.client, "key_id": update.key_id if update else None,
+                "reason": decision.reason, "detail": decision.detail, "digest": entry.digest,
+            })  # fmt: skip
+        state.ledger_cpu_s += time.process_time() - cpu0
+        return decision.accepted, decision.reason or ""
+
+    def _merge_cosignature(self, note: str) -> None:
+        from vatio.ledger import parse_checkpoint
+
+        try:
+            cp, _ = parse_checkpoint(note)
+        except Exception:
+            return
+        cpu0 = time.process_time()
+        names = self.ledger.add_cosignatures(cp.size, [note]) if self.ledger else []
+        for state in self.rounds:
+            if state.checkpoint_size == cp.size:
+                state.cosigners.extend(names)
+                state.ledger_cpu_s += time.process_time() - cpu0
+
+    def close_round(self, number: int, arrays: dict[str, Any] | None, metrics: dict) -> None:
+        state = next((r for r in self.rounds if r.number == number), None)
+        if state is None or state.closed:
+            return
+        from vatio.federated import ledger as fl_ledger
+        from vatio.federated.digest import arrays_digest
+
+        state.closed = True
+        state.metrics = metrics
+        state.wall_s = time.time() - state.started
+        state.server = self.meter.since(state.mark).to_dict()
+        accepted = [c for c in state.clients.values() if c.status == "ok" and c.digest]
+        if arrays is not None:
+            state.aggregate_digest = arrays_digest(arrays)
+        if self.ledger is None:
+            return
+        cpu0 = time.process_time()
+        for c in state.clients.values():
+            if c.status in ("failed", "missing"):
+                state.entries.append({"kind": fl_ledger.FAILURE, "round": number,
+                                      "client": c.client or self.node_clients.get(c.node_id),
+                                      "node": c.node_id, "status": c.status,
+                                      "detail": c.detail})  # fmt: skip
+        updates = [e for e in state.entries if e["kind"] == fl_ledger.UPDATE]
+        state.entries.append({
+            "kind": fl_ledger.AGGREGATE, "round": number, "digest": state.aggregate_digest,
+            "combined": [e["digest"] for e in updates],
+            "weights": [e["num_examples"] for e in updates],
+        })  # fmt: skip
+        state.entries.append({"kind": fl_ledger.ROUND, **self.round_summary(state)})
+        if number == self.rounds_planned and arrays is not None:
+            state.entries.append(self._final_entry(arrays))
+        indices, _ = self.ledger.append_round(state.entries, self.server_key)
+        for entry, index in zip(state.entries, indices, strict=True):
+            if entry["kind"] == fl_ledger.UPDATE:
+                for c in accepted:
+                    if c.digest == entry["digest"] and c.client == entry["client"]:
+                        c.update_index = index
+        state.checkpoint_size = indices[-1] + 1
+        state.ledger_cpu_s += time.process_time() - cpu0
+
+    def _final_entry(self, arrays: dict[str, Any]) -> dict[str, Any]:
+        from vatio.federated import ledger as fl_ledger
+        from vatio.federated.digest import arrays_digest
+
+        self.final = {"model_digest": arrays_digest(arrays), "rounds": len(self.rounds)}
+        if self.model_path is not None:
+            from vatio.federated.modelfile import save_model
+
+            self.final.update(save_model(self.model_path, arrays, run_id=self.run_id))
+        return {"kind": fl_ledger.FINAL, **self.final}
+
+    def round_summary(self, state: RoundState) -> dict[str, Any]:
+        """What the ledger and the results say about one round."""
+        clients = sorted(state.clients.values(), key=lambda c: c.client or str(c.node_id))
+        ok = [c for c in clients if c.status == "ok"]
+        energy = sum(c.measure.get("energy_j", 0.0) for c in ok)
+        low = sum(c.measure.get("low_j", 0.0) for c in ok)
+        high = sum(c.measure.get("high_j", 0.0) for c in ok)
+        slowest = max(ok, key=lambda c: c.measure.get("wall_s", 0.0), default=None)
+        server = state.server or {}
+        return {
+            "round": state.number,
+            "wall_s": state.wall_s,
+            "metrics": state.metrics,
+            "clients": {c.client or f"node-{c.node_id}": c.status for c in clients},
+            "energy": {
+                "clients_j": energy,
+                "clients_low_j": low,
+                "clients_high_j": high,
+                "server_j": server.get("energy_j"),
+                "server_low_j": server.get("low_j"),
+                "server_high_j": server.get("high_j"),
+                "method": server.get("method"),
+                "scope": "ClientApp and ServerApp processes during the round",
+            },
+            "bytes": {
+                "down": sum(c.bytes_down for c in clients),
+                "up": sum(c.bytes_up for c in ok),
+            },
+            "slowest": {"client": slowest.client, "wall_s": slowest.measure.get("wall_s")}
+            if slowest
+            else None,
+        }
+
+    # -- the end --------------------------------------------------------------------------
+    def finish(self, grid: Any, arrays: Any) -> dict[str, Any]:
+        """Close the last round, collect the final cosignatures, write the results."""
+        numpy_arrays = _numpy(arrays) if arrays is not None else None
+        if self.rounds and not self.rounds[-1].closed:
+            self.close_round(self.rounds[-1].number, numpy_arrays, {})
+        if self.ledger is not None and self.rounds:
+            self._final_cosign(grid)
+        results = self.results()
+        if self.results_path is not None:
+            self.results_path.write_text(json.dumps(results, indent=2, default=str))
+        return results
+
+    def _final_cosign(self, grid: Any) -> None:
+        from flwr.app import ConfigRecord, Message, RecordDict
+
+        nodes = sorted({n for r in self.rounds for n in r.clients})
+        messages = []
+        for node in nodes:
+            request = self.cosign_request(node) or "{}"
+            content = RecordDict({COSIGN: ConfigRecord({"request": request})})
+            messages.append(Message(content, node, QUERY_COSIGN))
+        replies = _collect(grid, messages, self.round_timeout_s, self.poll_s)
+        for reply in replies:
+            if reply.has_error():
+                continue
+            record = dict(reply.content.config_records.get(RECORD, {}))
+            note = str(record.get("cosigned") or "")
+            if note:
+                self._merge_cosignature(note)
+
+    def results(self) -> dict[str, Any]:
+        rounds = []
+        for state in self.rounds:
+            summary = self.round_summary(state)
+            summary["per_client"] = [c.to_dict() for c in state.clients.values()]
+            summary["aggregate_digest"] = state.aggregate_digest
+            summary["checkpoint_size"] = state.checkpoint_size
+            summary["cosigners"] = sorted(set(state.cosigners))
+            summary["ledger_cpu_s"] = state.ledger_cpu_s + sum(
+                c.ledger_cpu_s for c in state.clients.values()
+            )
+            summary["server_ledger_cpu_s"] = state.ledger_cpu_s
+            summary["server"] = state.server
+            rounds.append(summary)
+        return {
+            "run_id": self.run_id,
+            "started": self.started,
+            "ended": time.time(),
+            "initial_metrics": self.initial_metrics,
+            "rounds": rounds,
+            "final": self.final,
+            "waited_for_slots_s": self.waited_s,
+            "ledger": str(self.ledger.path) if self.ledger is not None else None,
+        }
+
+
+# -- the grid wrapper -------------------------------------------------------------------
+def _make_grid(inner: Any, hook: VatioServer) -> Any:
+    from flwr.serverapp import Grid
+
+    class VatioGrid(Grid):
+        """Delegates to Flower's grid; measures and checks what goes through it."""
+
+        def __init__(self) -> None:
+            self._inner = inner
+
+        def set_run(self, run_id: int) -> None:
+            self._inner.set_run(run_id)
+
+        @property
+        def run(self) -> Any:
+            return self._inner.run
+
+        def create_message(self, *args: Any, **kwargs: Any) -> Any:
+            return self._inner.create_message(*args, **kwargs)
+
+        def get_node_ids(self) -> Any:
+            return self._inner.get_node_ids()
+
+        def push_messages(self, messages: Any) -> Any:
+            return self._inner.push_messages(messages)
+
+        def pull_messages(self, message_ids: Any) -> Any:
+            return self._inner.pull_messages(message_ids)
+
+        def send_and_receive(self, messages: Any, *, timeout: float | None = None) -> Any:
+            return _round_trip(self, hook, list(messages), timeout)
+
+    return VatioGrid()
+
+
+def _kind(message: Any) -> str:
+    return str(message.metadata.message_type).split(".")[0]
+
+
+def _round_trip(grid: Any, hook: VatioServer, messages: list, timeout: float | None) -> list:
+    from flwr.app import ConfigRecord, Error, Message, RecordDict
+
+    if not messages:
+        return []
+    kind = _kind(messages[0])
+    state = None
+    if kind == "train":
+        number = _config_round(messages[0]) or (hook.rounds[-1].number + 1 if hook.rounds else 1)
+        state = hook.current(number)
+        out = []
+        for msg in messages:
+            request = hook.cosign_request(msg.metadata.dst_node_id)
+            content = msg.content
+            if request is not None:
+                content = RecordDict(
+                    {**dict(content.items()), COSIGN: ConfigRecord({"request": request})}
+                )
+            fresh = Message(content, msg.metadata.dst_node_id, msg.metadata.message_type)
+            entry = state.clients.setdefault(
+                msg.metadata.dst_node_id, ClientRound(msg.metadata.dst_node_id)
+            )
+            entry.bytes_down = int(sum(r.count_bytes() for k, r in content.items() if k != COSIGN))
+            out.append(fresh)
+        messages = out
+    by_id = {}
+    wait = min(timeout or hook.round_timeout_s, hook.round_timeout_s)
+    replies = _collect(grid, messages, wait, hook.poll_s, sent=by_id)
+    if state is None:
+        return replies
+    answered = set()
+    kept = []
+    for reply in replies:
+        answered.add(reply.metadata.src_node_id)
+        accepted, reason = hook.take_reply(state, reply, kind)
+        if accepted:
+            kept.append(reply)
+        else:
+            original = by_id.get(reply.metadata.reply_to_message_id)
+            if original is not None:
+                kept.append(Message(Error(ERROR_REJECTED, f"vatio: {reason}"), reply_to=original))
+    for msg in messages:
+        node = msg.metadata.dst_node_id
+        if node not in answered:
+            entry = state.clients.setdefault(node, ClientRound(node))
+            entry.status = "missing"
+            entry.detail = f"no reply within {wait:g} s (crashed or straggling)"
+            entry.client = hook.node_clients.get(node)
+    return kept
+
+
+def _collect(grid: Any, messages: list, wait_s: float, poll_s: float, sent: dict | None = None):
+    ids = list(grid.push_messages(messages))
+    pending = {i for i in ids if i}
+    if sent is not None:
+        for message_id, msg in zip(ids, messages, strict=False):
+            sent[message_id] = msg
+    deadline = time.monotonic() + wait_s
+    out = []
+    while pending and time.monotonic() < deadline:
+        got = list(grid.pull_messages(pending))
+        out.extend(got)
+        pending -= {m.metadata.reply_to_message_id for m in got}
+        if pending:
+            time.sleep(poll_s)
+    return out
+
+
+def _config_round(message: Any) -> int | None:
+    try:
+        return int(message.content["config"]["server-round"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _reply_arrays(reply: Any) -> dict[str, Any] | None:
+    records = reply.content.array_records
+    if len(records) != 1:
+        return None
+    return _numpy(next(iter(records.values())))
+
+
+def _numpy(arrays: Any) -> dict[str, Any]:
+    return {name: array.numpy() for name, array in arrays.items()}

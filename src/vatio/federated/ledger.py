@@ -1,0 +1,396 @@
+"""The permissioned ledger of a federated run, on vatio's signed file log.
+
+The log lives in `.vatio/fl/RUN_ID/ledger/` (a vatio.ledger FileLog). Its key
+is the server's; its members (server, clients, optional auditor) are member
+entries signed by that key, so who may take part is itself logged and
+`members.json` is the membership file of Ed25519 public keys.
+
+Entries written by a run (kinds are plain strings, outside vatio.ledger/):
+
+    fl/run        run id, rounds, quorum, model, data split, Flower version
+    fl/update     round, client, digest of its arrays, its signed statement and signature
+    fl/rejected   round, client or key, reason (unlisted-key, bad-signature, ...), digest
+    fl/failure    round, client or node, what Flower reported (crash, timeout)
+    fl/aggregate  round, digest of the aggregated model, the update digests it combined
+    fl/round      round, energy (clients, server, ledger), accuracy, bytes, wall time
+    fl/final      digest of the final model, file name
+
+After each fl/round entry the server signs a checkpoint; clients cosign it
+(C2SP tlog-cosignature) once they have checked it, and `verify_fl_log`
+requires at least `quorum` member cosignatures on every round checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ORIGIN_PREFIX = "vatio-fl/"
+RUN, UPDATE, REJECTED, FAILURE, AGGREGATE, ROUND, FINAL = (
+    "fl/run",
+    "fl/update",
+    "fl/rejected",
+    "fl/failure",
+    "fl/aggregate",
+    "fl/round",
+    "fl/final",
+)
+ROLES = ("server", "client", "auditor")
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    vkey: str
+    role: str
+
+
+def read_membership(path: str | Path) -> list[MemberSpec]:
+    """A membership file: JSON {"members": [{"vkey": ..., "role": ...}, ...]} (members.json too)."""
+    from vatio.errors import InputError
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        out = [MemberSpec(m["vkey"], m["role"]) for m in doc["members"]]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(
+            f"Cannot read the membership file {path} ({error}).",
+            'It is JSON: {"members": [{"vkey": "name+hash+key", "role": "client"}, ...]}.',
+        ) from None
+    bad = [m.role for m in out if m.role not in ROLES]
+    if bad:
+        raise InputError(f"Unknown member role {bad[0]!r} in {path}.", f"Use {', '.join(ROLES)}.")
+    return out
+
+
+def write_membership(path: Path, members: Iterable[MemberSpec]) -> Path:
+    doc = {"members": [{"vkey": m.vkey, "role": m.role} for m in members]}
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+class FlLedger:
+    """Appends a run's entries and checkpoints; merges cosignatures sent back by members."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+
+    @classmethod
+    def create(
+        cls,
+        folder: Path,
+        run_id: str,
+        server_key: Any,
+        members: Sequence[MemberSpec],
+        header: dict[str, Any],
+        *,
+        durable: bool = False,
+    ) -> FlLedger:
+        from vatio.ledger import FileLog
+
+        log = FileLog.create(folder, ORIGIN_PREFIX + run_id, server_key, durable=durable)
+        for member in members:
+            log.add_member(member.vkey, member.role, server_key)
+        log.append({"kind": RUN, "run": run_id, **header}, server_key)
+        return cls(log)
+
+    @classmethod
+    def open(cls, folder: Path, *, durable: bool = False) -> FlLedger:
+        from vatio.ledger import FileLog
+
+        return cls(FileLog.open(folder, durable=durable))
+
+    @property
+    def path(self) -> Path:
+        return self.log.path
+
+    def members(self) -> list[Any]:
+        return self.log.members()
+
+    def append_round(self, entries: list[dict[str, Any]], key: Any) -> tuple[list[int], str]:
+        """Append one round's entries and sign a checkpoint over them; (indices, note)."""
+        indices = self.log.append_many(entries)
+        note = self.log.checkpoint(key)
+        return indices, note
+
+    # -- cosigning over Flower ------------------------------------------------------------
+    def cosign_request(
+        self, size: int, previous_size: int | None, update_index: int | None
+    ) -> dict[str, Any]:
+        """What a client needs to check checkpoint `size` before cosigning it.
+
+        The note; a consistency proof from the previous round's checkpoint (so a
+        client that cosigned that one knows the log only grew); and, when the
+        client sent an update, its entry as logged with an inclusion proof.
+        """
+        from vatio.ledger import MerkleTree
+
+        leaves = self.log.leaves()
+        tree = MerkleTree(leaves[:size])
+        request: dict[str, Any] = {"checkpoint": self.log.checkpoint_at(size), "size": size}
+        if previous_size:
+            request["previous_size"] = previous_size
+            request["consistency"] = _b64s(tree.consistency_proof(previous_size, size))
+        if update_index is not None and update_index < size:
+            entry = next(e for e in self.log.entries() if e.index == update_index)
+            request["update_index"] = update_index
+            request["update_entry"] = json.dumps(entry.entry, sort_keys=True)
+            request["inclusion"] = _b64s(tree.inclusion_proof(update_index, size))
+        return request
+
+    def add_cosignatures(self, size: int, cosigned: Iterable[str]) -> list[str]:
+        """Merge valid member cosignatures into checkpoints/<size>; names of those added."""
+        from vatio.ledger import fileio, parse_note
+        from vatio.ledger import logformat as fmt
+        from vatio.ledger.checkpoint import check_cosignatures
+        from vatio.ledger.note import Note
+
+        cosigners = [m.cosigner for m in self.members()]
+        added: list[str] = []
+        with fileio.FileLock(self.path / fmt.LOCK, exclusive=True):
+            stored = parse_note(self.log.checkpoint_at(size))
+            have = {(s.name, s.key_hash) for s in stored.signatures}
+            extra = []
+            for text in cosigned:
+                try:
+                    note = parse_note(text)
+                except Exception:
+                    continue
+                if note.body != stored.body:
+                    continue
+                check = check_cosignatures(note, cosigners)
+                for sig, _ in check.verified:
+                    if (sig.name, sig.key_hash) not in have:
+                        have.add((sig.name, sig.key_hash))
+                        extra.append(sig)
+                        added.append(sig.name)
+            if extra:
+                data = Note(stored.body, (*stored.signatures, *extra)).text().encode("utf-8")
+                durable = self.log.durable
+                latest_is_this = self.log.latest_checkpoint() == self.log.checkpoint_at(size)
+                fileio.write_atomic(self.path / fmt.CHECKPOINTS / str(size), data, durable)
+                if latest_is_this:
+                    fileio.write_atomic(self.path / fmt.CHECKPOINT, data, durable)
+        return added
+
+
+def _b64s(hashes: list[bytes]) -> list[str]:
+    return [base64.b64encode(h).decode("ascii") for h in hashes]
+
+
+def _unb64s(items: list[str]) -> list[bytes]:
+    return [base64.b64decode(s, validate=True) for s in items]
+
+
+# -- verification -----------------------------------------------------------------------
+@dataclass
+class FlVerifyReport:
+    ok: bool
+    log: dict[str, Any]  # vatio.ledger VerifyReport.to_dict()
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    quorum: int = 0
+    members: list[dict[str, str]] = field(default_factory=list)
+    updates: int = 0
+    rejected: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "quorum": self.quorum,
+            "rounds": self.rounds,
+            "updates": self.updates,
+            "rejected": self.rejected,
+            "members": self.members,
+            "problems": self.problems,
+            "log": self.log,
+        }
+
+    def summary(self) -> str:
+        if self.ok:
+            return (
+                f"verified: {len(self.rounds)} round checkpoint(s), each cosigned by at least "
+                f"{self.quorum} member(s); {self.updates} signed update(s), "
+                f"{self.rejected} rejection(s) logged; {self.log.get('checked_entries')} entries"
+            )
+        first = self.problems[0]
+        return (
+            f"NOT verified: {len(self.problems)} problem(s); first: {first['kind']} at "
+            f"{first['where']}: {first['detail']}"
+        )
+
+
+def verify_fl_log(
+    folder: str | Path,
+    *,
+    quorum: int | None = None,
+    members_file: str | Path | None = None,
+    trusted_server_vkey: str | None = None,
+) -> FlVerifyReport:
+    """Check a run's ledger: every byte, entry order, signatures, and each round's quorum.
+
+    The whole log is checked with vatio.ledger's verify_log (changed bytes,
+    removed or reordered entries, forged or unknown signatures, derived files).
+    On top of it: every fl/update's signature is re-checked against the member
+    keys, and every round checkpoint (the one signed right after each fl/round
+    entry, and the final one) must carry at least `quorum` member cosignatures.
+    `quorum` defaults to the one the run declared in its fl/run entry.
+    `members_file` / `trusted_server_vkey`: keys obtained out of band; without
+    them the keys are read from the log itself (and the report says so).
+    """
+    from vatio.ledger import LogError, Verifier, verify_log
+    from vatio.ledger.checkpoint import count_valid
+
+    folder = Path(folder)
+    problems: list[dict[str, str]] = []
+    verifiers = None
+    if trusted_server_vkey:
+        verifiers = [Verifier.from_vkey(trusted_server_vkey)]
+    try:
+        base = verify_log(folder, verifiers=verifiers, deep=True)
+    except LogError as error:
+        return FlVerifyReport(
+            False, {}, problems=[{"kind": "malformed", "where": str(folder), "detail": str(error)}]
+        )
+    problems.extend(p.to_dict() for p in base.problems)
+    entries, damaged = _read_entries(folder)
+    if damaged:
+        problems.append(damaged)
+    run = next((e for _, e in entries if e.get("kind") == RUN), None)
+    if run is None:
+        problems.append({"kind": "malformed", "where": "entries.jsonl",
+                         "detail": "no fl/run entry: not a federated run's ledger"})  # fmt: skip
+    k = quorum if quorum is not None else int((run or {}).get("quorum", 0))
+    members, log_verifier = _members(folder, entries)
+    if members_file is not None:
+        expected = {m.vkey for m in read_membership(members_file)}
+        logged = {m["vkey"] for m in members}
+        for vkey in sorted(logged - expected):
+            problems.append({"kind": "unknown-signer", "where": "members",
+                             "detail": f"member {vkey.split('+')[0]} is not in {members_file}"})  # fmt: skip
+        for vkey in sorted(expected - logged):
+            problems.append({"kind": "malformed", "where": "members",
+                             "detail": f"{vkey.split('+')[0]} of {members_file} is not a member"})  # fmt: skip
+    member_verifiers = [Verifier.from_vkey(m["vkey"]) for m in members]
+    problems.extend(_check_updates(entries, members))
+
+    rounds: list[dict[str, Any]] = []
+    checkpoint_dir = folder / "checkpoints"
+    sizes = sorted(
+        int(p.name) for p in checkpoint_dir.iterdir() if p.name.isdigit()
+    ) if checkpoint_dir.is_dir() else []  # fmt: skip
+    for index, entry in entries:
+        if entry.get("kind") not in (ROUND, FINAL):
+            continue
+        label = f"round {entry.get('round')}" if entry.get("kind") == ROUND else "final"
+        size = next((s for s in sizes if s > index), None)
+        if size is None:
+            problems.append({"kind": "missing-entry", "where": "checkpoints",
+                             "detail": f"no checkpoint covers {label} (entry {index})"})  # fmt: skip
+            rounds.append({"label": label, "size": None, "cosigners": 0, "ok": False})
+            continue
+        note = (checkpoint_dir / str(size)).read_text(encoding="utf-8")
+        try:
+            count = count_valid(note, member_verifiers, log_verifier) if log_verifier else 0
+        except Exception:
+            count = 0
+        ok = count >= k
+        if not ok:
+            problems.append({"kind": "quorum-not-met", "where": f"checkpoints/{size}",
+                             "detail": f"{label}: {count} member cosignature(s), {k} required"})  # fmt: skip
+        rounds.append({"label": label, "size": size, "cosigners": count, "ok": ok})
+    if run is not None and not any(r["label"] == "final" for r in rounds):
+        problems.append({"kind": "missing-entry", "where": "entries.jsonl",
+                         "detail": "no fl/final entry: the run's end is not in the log"})  # fmt: skip
+    return FlVerifyReport(
+        ok=not problems,
+        log=base.to_dict(),
+        rounds=rounds,
+        problems=problems,
+        quorum=k,
+        members=[{"name": m["name"], "role": m["role"]} for m in members],
+        updates=sum(1 for _, e in entries if e.get("kind") == UPDATE),
+        rejected=sum(1 for _, e in entries if e.get("kind") == REJECTED),
+    )
+
+
+def _read_entries(folder: Path) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str] | None]:
+    """(index, entry) of every readable line; a damaged line is reported by verify_log too."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    damaged = None
+    try:
+        lines = (folder / "entries.jsonl").read_bytes().split(b"\n")
+    except OSError as error:
+        return [], {"kind": "malformed", "where": "entries.jsonl", "detail": str(error)}
+    for number, raw in enumerate(lines, 1):
+        if not raw:
+            continue
+        try:
+            obj = json.loads(raw)
+            out.append((int(obj["index"]), dict(obj["entry"])))
+        except (ValueError, KeyError, TypeError):
+            damaged = damaged or {"kind": "malformed", "where": f"entries.jsonl line {number}",
+                                  "detail": "not a log entry"}  # fmt: skip
+    return out, damaged
+
+
+def _members(folder: Path, entries: list[tuple[int, dict[str, Any]]]) -> tuple[list, Any]:
+    """Members and the log's key as the entries say (their signatures are verify_log's job)."""
+    from vatio.ledger import Verifier
+
+    log_verifier = None
+    members: dict[str, dict[str, str]] = {}
+    for _, entry in entries:
+        kind = entry.get("kind")
+        try:
+            if kind == "vatio.ledger/genesis":
+                log_verifier = Verifier.from_vkey(entry["log_vkey"])
+            elif kind == "vatio.ledger/member" and entry.get("action") == "add":
+                members[entry["name"]] = {
+                    "name": entry["name"], "role": entry["role"], "vkey": entry["vkey"]
+                }  # fmt: skip
+            elif kind == "vatio.ledger/member" and entry.get("action") == "remove":
+                members.pop(entry.get("name"), None)
+        except Exception:
+            continue
+    return list(members.values()), log_verifier
+
+
+def _check_updates(
+    entries: list[tuple[int, dict[str, Any]]], members: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Every logged update must verify with a client member's key (the server checked it)."""
+    from vatio.federated.protocol import SignedUpdate, statement_bytes
+    from vatio.ledger import Verifier
+
+    keys = {}
+    for m in members:
+        if m["role"] == "client":
+            v = Verifier.from_vkey(m["vkey"])
+            keys[v.key_id] = v
+    out = []
+    for index, entry in entries:
+        if entry.get("kind") != UPDATE:
+            continue
+        update = SignedUpdate(entry.get("statement", {}), entry.get("signature", ""),
+                              entry.get("key_id", ""))  # fmt: skip
+        verifier = keys.get(update.key_id)
+        where = f"entries.jsonl entry {index}"
+        if verifier is None:
+            out.append({"kind": "unknown-signer", "where": where,
+                        "detail": f"update signed by key {update.key_id}, not a client member"})  # fmt: skip
+            continue
+        try:
+            signature = base64.b64decode(update.signature, validate=True)
+        except ValueError:
+            signature = b""
+        if not verifier.verify(statement_bytes(update.statement), signature):
+            out.append({"kind": "bad-signature", "where": where,
+                        "detail": f"the update's signature does not verify ({verifier.name})"})  # fmt: skip
+        elif update.statement.get("digest") != entry.get("digest"):
+            out.append({"kind": "digest-mismatch", "where": where,
+                        "detail": "the logged digest is not the one the client signed"})  # fmt: skip
+    return out
