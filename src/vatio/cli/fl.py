@@ -76,14 +76,23 @@ def advise_cmd(
         model_params=parse_count(model_params, what="--model-params"),
         clients=clients,
         data_per_client_bytes=parse_bytes(data_per_client, what="--data-per-client"),
-        rounds=rounds, link=link, sensitive=sensitive, heterogeneous=heterogeneous,
-        realtime=realtime, traceability=traceability, unstable_link=unstable_link,
-        bytes_per_param=bytes_per_param, compression=compression, participation=participation,
+        rounds=rounds,
+        link=link,
+        sensitive=sensitive,
+        heterogeneous=heterogeneous,
+        realtime=realtime,
+        traceability=traceability,
+        unstable_link=unstable_link,
+        bytes_per_param=bytes_per_param,
+        compression=compression,
+        participation=participation,
         samples_per_client=parse_count(samples_per_client, what="--samples-per-client")
-        if samples_per_client else None,
-        local_epochs=local_epochs, client_j_per_sample=j_per_sample,
+        if samples_per_client
+        else None,
+        local_epochs=local_epochs,
+        client_j_per_sample=j_per_sample,
         central_j_per_sample=central_j_per_sample,
-    )  # fmt: skip
+    )
     result = advise(inputs)
     if json_output:
         from vatio.cli.output import print_json
@@ -119,8 +128,13 @@ def _progress(quiet: bool):
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
-    bar = Progress(TextColumn("federated rounds"), BarColumn(), TextColumn("{task.completed}/"
-                   "{task.total}"), console=Console(stderr=True), transient=True)  # fmt: skip
+    bar = Progress(
+        TextColumn("federated rounds"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
     bar.start()
     task = bar.add_task("rounds", total=None)
 
@@ -245,9 +259,14 @@ def compare_cmd(
     from vatio.federated.run import FlOptions
 
     options = FlOptions(
-        clients=clients, rounds=rounds, example=example, model=model, non_iid=non_iid,
-        zone=zone, store=not no_store,
-    )  # fmt: skip
+        clients=clients,
+        rounds=rounds,
+        example=example,
+        model=model,
+        non_iid=non_iid,
+        zone=zone,
+        store=not no_store,
+    )
     if out is not None:
         options.root = out
     bar, update = _progress(quiet or json_output)

@@ -179,9 +179,12 @@ def _criteria(inp: AdviceInputs, fl_b: float, central_b: float) -> list[Criterio
 def _energy(inp: AdviceInputs) -> dict[str, Any]:
     figure = links.link(inp.link)
     fl_b = transfer.fl_bytes(
-        inp.rounds, inp.clients, inp.model_params * inp.bytes_per_param, inp.compression,
+        inp.rounds,
+        inp.clients,
+        inp.model_params * inp.bytes_per_param,
+        inp.compression,
         inp.participation,
-    )  # fmt: skip
+    )
     central_b = transfer.central_bytes(inp.clients, inp.data_per_client_bytes)
     fl_comm = transfer.transfer_energy(fl_b, figure)
     central_comm = transfer.transfer_energy(central_b, figure)
@@ -202,9 +205,7 @@ def _energy(inp: AdviceInputs) -> dict[str, Any]:
     fl_total, central_total = fl_comm + fl_compute, central_comm + central_compute
     # Both sides use the same link and device figures, so their uncertainty moves together:
     # compare scenario by scenario (low with low, central with central, high with high).
-    lower = [
-        getattr(fl_total, s) < getattr(central_total, s) for s in ("low", "central", "high")
-    ]
+    lower = [getattr(fl_total, s) < getattr(central_total, s) for s in ("low", "central", "high")]
     if all(lower):
         comparison = "federated lower"
     elif not any(lower):
@@ -215,14 +216,20 @@ def _energy(inp: AdviceInputs) -> dict[str, Any]:
         "fl_bytes": fl_b,
         "central_bytes": central_b,
         "bytes_ratio_central_over_fl": central_b / fl_b if fl_b else None,
-        "fl": {"communication_j": fl_comm.to_dict(), "compute_j": fl_compute.to_dict(),
-               "total_j": fl_total.to_dict()},
-        "central": {"communication_j": central_comm.to_dict(),
-                    "compute_j": central_compute.to_dict(), "total_j": central_total.to_dict()},
+        "fl": {
+            "communication_j": fl_comm.to_dict(),
+            "compute_j": fl_compute.to_dict(),
+            "total_j": fl_total.to_dict(),
+        },
+        "central": {
+            "communication_j": central_comm.to_dict(),
+            "compute_j": central_compute.to_dict(),
+            "total_j": central_total.to_dict(),
+        },
         "comparison": comparison,
         "compute_note": compute_note,
         "method": "estimated: bytes x published kWh/GB of the link; compute from J/sample",
-    }  # fmt: skip
+    }
 
 
 def _verdict(inp: AdviceInputs, criteria: list[Criterion], energy: dict[str, Any]) -> str:
@@ -233,9 +240,7 @@ def _verdict(inp: AdviceInputs, criteria: list[Criterion], energy: dict[str, Any
         return "recommended"
     if comparison == "federated lower" and not blockers and len(against) <= 1:
         return "recommended"
-    if (comparison == "federated higher" and not inp.sensitive) or (
-        blockers and not inp.sensitive
-    ):
+    if (comparison == "federated higher" and not inp.sensitive) or (blockers and not inp.sensitive):
         return "not recommended"
     if len(against) >= 3 and not inp.sensitive:
         return "not recommended"

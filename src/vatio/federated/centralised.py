@@ -28,9 +28,14 @@ def train_pooled(settings: dict[str, Any]) -> dict[str, Any]:
     epochs = settings["rounds"] * settings["local_epochs"]
     with measure_call() as measured:
         params, stats = model.train(
-            params, train.x, train.y, epochs=epochs, batch_size=settings["batch_size"],
-            lr=settings["learning_rate"], seed=settings["seed"],
-        )  # fmt: skip
+            params,
+            train.x,
+            train.y,
+            epochs=epochs,
+            batch_size=settings["batch_size"],
+            lr=settings["learning_rate"],
+            seed=settings["seed"],
+        )
     return {
         "accuracy": model.accuracy(params, test.x, test.y),
         "loss": model.log_loss(params, test.x, test.y),
@@ -49,10 +54,17 @@ def run_baseline(settings: dict[str, Any], folder: Path, recorder: Any) -> dict[
     out = folder / "central-results.json"
     started = time.time()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vatio.federated.centralised", "--settings",
-         json.dumps(settings), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "vatio.federated.centralised",
+            "--settings",
+            json.dumps(settings),
+            "--out",
+            str(out),
+        ],
         stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     recorder.start_party("central", "fl-central", proc.pid, settings.get("zone"))
     code = proc.wait()
     result = recorder.stop("central", "completed" if code == 0 else "failed", code)

@@ -21,7 +21,7 @@ def raw_bytes_per_client(summary: dict[str, Any]) -> float:
     from vatio.federated import data
 
     csv = data._csv_path()
-    rows = sum(1 for _ in open(csv, encoding="utf-8")) - 1
+    rows = csv.read_text(encoding="utf-8").count("\n") - 1
     train, _ = data.train_test(summary["plan"]["seed"])
     return csv.stat().st_size * (len(train) / rows) / max(len(summary["clients"]), 1)
 
@@ -31,16 +31,20 @@ def _side(energy_train: dict, record: dict, bytes_moved: float, link: str) -> di
     return {
         "train_energy_j": energy_train,
         "process_energy_j": {
-            "energy_j": record.get("energy_j"), "low_j": record.get("low_j"),
-            "high_j": record.get("high_j"), "method": record.get("method"),
-        },  # fmt: skip
+            "energy_j": record.get("energy_j"),
+            "low_j": record.get("low_j"),
+            "high_j": record.get("high_j"),
+            "method": record.get("method"),
+        },
         "communication_j": {**comm.to_dict(), "method": f"estimated: bytes x {link} kWh/GB"},
         "bytes_moved": bytes_moved,
         "co2e_g": record.get("co2e_g"),
     }
 
 
-def compare(summary: dict[str, Any], central: dict[str, Any], link: str = "wired") -> dict[str, Any]:
+def compare(
+    summary: dict[str, Any], central: dict[str, Any], link: str = "wired"
+) -> dict[str, Any]:
     """The comparison from an FL run summary and a centralised baseline's results."""
     from vatio.federated.advisor import advise
 
@@ -60,22 +64,36 @@ def compare(summary: dict[str, Any], central: dict[str, Any], link: str = "wired
     fl = _side({"energy_j": train_j, "samples": samples}, fl_record, fl_bytes, link)
     fl.update(accuracy=summary.get("final_accuracy"), wall_s=summary.get("wall_s"))
     c_train = central["train"]
-    cen = _side({"energy_j": c_train.get("energy_j"), "low_j": c_train.get("low_j"),
-                 "high_j": c_train.get("high_j"), "samples": central["samples"]},
-                central["record"], central_bytes, link)  # fmt: skip
+    cen = _side(
+        {
+            "energy_j": c_train.get("energy_j"),
+            "low_j": c_train.get("low_j"),
+            "high_j": c_train.get("high_j"),
+            "samples": central["samples"],
+        },
+        central["record"],
+        central_bytes,
+        link,
+    )
     cen.update(accuracy=central["accuracy"], wall_s=central.get("wall_s"))
     plan = summary["plan"]
     params = central.get("params") or 31
     j_per_sample = train_j / samples if samples else None
     prediction = advise(
-        model_params=params, clients=len(summary["clients"]),
-        data_per_client_bytes=per_client_raw, rounds=plan["rounds"], link=link, sensitive=True,
+        model_params=params,
+        clients=len(summary["clients"]),
+        data_per_client_bytes=per_client_raw,
+        rounds=plan["rounds"],
+        link=link,
+        sensitive=True,
         samples_per_client=samples / max(len(summary["clients"]) * plan["rounds"], 1),
-        local_epochs=1, client_j_per_sample=j_per_sample,
+        local_epochs=1,
+        client_j_per_sample=j_per_sample,
         central_j_per_sample=(c_train.get("energy_j") or 0.0) / central["samples"]
-        if central["samples"] else None,
+        if central["samples"]
+        else None,
         j_per_sample_source=f"measured:{summary['run_id']}",
-    )  # fmt: skip
+    )
     gap = None
     if fl["accuracy"] is not None and cen["accuracy"] is not None:
         gap = 100.0 * (cen["accuracy"] - fl["accuracy"])
@@ -128,10 +146,13 @@ def run_compare(options: Any, *, link: str = "wired", on_round: Any = None) -> d
     links.link(link)
     summary = execute(options, on_round=on_round)
     plan = summary["plan"]
-    settings = {k: plan[k] for k in ("seed", "model", "rounds", "local_epochs", "batch_size",
-                                     "learning_rate", "zone")}  # fmt: skip
-    recorder = TreeRecorder(zone=options.zone, store=options.store, name="fl",
-                            parent_id=summary["run_id"])  # fmt: skip
+    settings = {
+        k: plan[k]
+        for k in ("seed", "model", "rounds", "local_epochs", "batch_size", "learning_rate", "zone")
+    }
+    recorder = TreeRecorder(
+        zone=options.zone, store=options.store, name="fl", parent_id=summary["run_id"]
+    )
     central = run_baseline(settings, Path(summary["folder"]), recorder)
     result = compare(summary, central, link)
     import json

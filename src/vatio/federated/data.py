@@ -94,8 +94,7 @@ def partition(
         raise InputError("A federated run needs at least one client.")
     if n_samples < clients * min_size:
         raise InputError(
-            f"{n_samples} training samples cannot give {clients} clients "
-            f"{min_size} samples each.",
+            f"{n_samples} training samples cannot give {clients} clients {min_size} samples each.",
             "Use fewer clients.",
         )
     rng = np.random.default_rng(seed)

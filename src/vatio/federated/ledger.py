@@ -261,35 +261,65 @@ def verify_fl_log(
         problems.append(damaged)
     run = next((e for _, e in entries if e.get("kind") == RUN), None)
     if run is None:
-        problems.append({"kind": "malformed", "where": "entries.jsonl",
-                         "detail": "no fl/run entry: not a federated run's ledger"})  # fmt: skip
+        problems.append(
+            {
+                "kind": "malformed",
+                "where": "entries.jsonl",
+                "detail": "no fl/run entry: not a federated run's ledger",
+            }
+        )
     k = quorum if quorum is not None else int((run or {}).get("quorum", 0))
     members, log_verifier = _members(folder, entries)
     if members_file is not None:
         expected = {m.vkey for m in read_membership(members_file)}
         logged = {m["vkey"] for m in members}
         for vkey in sorted(logged - expected):
-            problems.append({"kind": "unknown-signer", "where": "members",
-                             "detail": f"member {vkey.split('+')[0]} is not in {members_file}"})  # fmt: skip
+            problems.append(
+                {
+                    "kind": "unknown-signer",
+                    "where": "members",
+                    "detail": f"member {vkey.split('+')[0]} is not in {members_file}",
+                }
+            )
         for vkey in sorted(expected - logged):
-            problems.append({"kind": "malformed", "where": "members",
-                             "detail": f"{vkey.split('+')[0]} of {members_file} is not a member"})  # fmt: skip
-    member_verifiers = [Verifier.from_vkey(m["vkey"]) for m in members]
+            problems.append(
+                {
+                    "kind": "malformed",
+                    "where": "members",
+                    "detail": f"{vkey.split('+')[0]} of {members_file} is not a member",
+                }
+            )
+    member_verifiers = [v for v in (_verifier(m["vkey"]) for m in members) if v is not None]
+    if len(member_verifiers) != len(members):
+        problems.append(
+            {
+                "kind": "malformed",
+                "where": "members",
+                "detail": "a member's key in the log cannot be read",
+            }
+        )
     problems.extend(_check_updates(entries, members))
 
     rounds: list[dict[str, Any]] = []
     checkpoint_dir = folder / "checkpoints"
-    sizes = sorted(
-        int(p.name) for p in checkpoint_dir.iterdir() if p.name.isdigit()
-    ) if checkpoint_dir.is_dir() else []  # fmt: skip
+    sizes = (
+        sorted(int(p.name) for p in checkpoint_dir.iterdir() if p.name.isdigit())
+        if checkpoint_dir.is_dir()
+        else []
+    )
     for index, entry in entries:
         if entry.get("kind") not in (ROUND, FINAL):
             continue
         label = f"round {entry.get('round')}" if entry.get("kind") == ROUND else "final"
         size = next((s for s in sizes if s > index), None)
         if size is None:
-            problems.append({"kind": "missing-entry", "where": "checkpoints",
-                             "detail": f"no checkpoint covers {label} (entry {index})"})  # fmt: skip
+            problems.append(
+                {
+                    "kind": "missing-entry",
+                    "where": "checkpoints",
+                    "detail": f"no checkpoint covers {label} (entry {index})",
+                }
+            )
             rounds.append({"label": label, "size": None, "cosigners": 0, "ok": False})
             continue
         note = (checkpoint_dir / str(size)).read_text(encoding="utf-8")
@@ -299,12 +329,22 @@ def verify_fl_log(
             count = 0
         ok = count >= k
         if not ok:
-            problems.append({"kind": "quorum-not-met", "where": f"checkpoints/{size}",
-                             "detail": f"{label}: {count} member cosignature(s), {k} required"})  # fmt: skip
+            problems.append(
+                {
+                    "kind": "quorum-not-met",
+                    "where": f"checkpoints/{size}",
+                    "detail": f"{label}: {count} member cosignature(s), {k} required",
+                }
+            )
         rounds.append({"label": label, "size": size, "cosigners": count, "ok": ok})
     if run is not None and not any(r["label"] == "final" for r in rounds):
-        problems.append({"kind": "missing-entry", "where": "entries.jsonl",
-                         "detail": "no fl/final entry: the run's end is not in the log"})  # fmt: skip
+        problems.append(
+            {
+                "kind": "missing-entry",
+                "where": "entries.jsonl",
+                "detail": "no fl/final entry: the run's end is not in the log",
+            }
+        )
     return FlVerifyReport(
         ok=not problems,
         log=base.to_dict(),
@@ -315,6 +355,15 @@ def verify_fl_log(
         updates=sum(1 for _, e in entries if e.get("kind") == UPDATE),
         rejected=sum(1 for _, e in entries if e.get("kind") == REJECTED),
     )
+
+
+def _verifier(vkey: Any) -> Any:
+    from vatio.ledger import LedgerError, Verifier
+
+    try:
+        return Verifier.from_vkey(vkey)
+    except (LedgerError, AttributeError, TypeError, ValueError):
+        return None
 
 
 def _read_entries(folder: Path) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str] | None]:
@@ -332,26 +381,29 @@ def _read_entries(folder: Path) -> tuple[list[tuple[int, dict[str, Any]]], dict[
             obj = json.loads(raw)
             out.append((int(obj["index"]), dict(obj["entry"])))
         except (ValueError, KeyError, TypeError):
-            damaged = damaged or {"kind": "malformed", "where": f"entries.jsonl line {number}",
-                                  "detail": "not a log entry"}  # fmt: skip
+            damaged = damaged or {
+                "kind": "malformed",
+                "where": f"entries.jsonl line {number}",
+                "detail": "not a log entry",
+            }
     return out, damaged
 
 
 def _members(folder: Path, entries: list[tuple[int, dict[str, Any]]]) -> tuple[list, Any]:
     """Members and the log's key as the entries say (their signatures are verify_log's job)."""
-    from vatio.ledger import Verifier
-
     log_verifier = None
     members: dict[str, dict[str, str]] = {}
     for _, entry in entries:
         kind = entry.get("kind")
         try:
             if kind == "vatio.ledger/genesis":
-                log_verifier = Verifier.from_vkey(entry["log_vkey"])
+                log_verifier = _verifier(entry["log_vkey"])
             elif kind == "vatio.ledger/member" and entry.get("action") == "add":
                 members[entry["name"]] = {
-                    "name": entry["name"], "role": entry["role"], "vkey": entry["vkey"]
-                }  # fmt: skip
+                    "name": entry["name"],
+                    "role": entry["role"],
+                    "vkey": entry["vkey"],
+                }
             elif kind == "vatio.ledger/member" and entry.get("action") == "remove":
                 members.pop(entry.get("name"), None)
         except Exception:
@@ -364,33 +416,52 @@ def _check_updates(
 ) -> list[dict[str, str]]:
     """Every logged update must verify with a client member's key (the server checked it)."""
     from vatio.federated.protocol import SignedUpdate, statement_bytes
-    from vatio.ledger import Verifier
 
     keys = {}
     for m in members:
-        if m["role"] == "client":
-            v = Verifier.from_vkey(m["vkey"])
+        v = _verifier(m["vkey"]) if m["role"] == "client" else None
+        if v is not None:
             keys[v.key_id] = v
     out = []
     for index, entry in entries:
         if entry.get("kind") != UPDATE:
             continue
-        update = SignedUpdate(entry.get("statement", {}), entry.get("signature", ""),
-                              entry.get("key_id", ""))  # fmt: skip
+        statement = entry.get("statement")
+        update = SignedUpdate(
+            statement if isinstance(statement, dict) else {},
+            str(entry.get("signature", "")),
+            str(entry.get("key_id", "")),
+        )
         verifier = keys.get(update.key_id)
         where = f"entries.jsonl entry {index}"
         if verifier is None:
-            out.append({"kind": "unknown-signer", "where": where,
-                        "detail": f"update signed by key {update.key_id}, not a client member"})  # fmt: skip
+            out.append(
+                {
+                    "kind": "unknown-signer",
+                    "where": where,
+                    "detail": f"update signed by key {update.key_id}, not a client member",
+                }
+            )
             continue
         try:
             signature = base64.b64decode(update.signature, validate=True)
-        except ValueError:
-            signature = b""
-        if not verifier.verify(statement_bytes(update.statement), signature):
-            out.append({"kind": "bad-signature", "where": where,
-                        "detail": f"the update's signature does not verify ({verifier.name})"})  # fmt: skip
+            valid = verifier.verify(statement_bytes(update.statement), signature)
+        except (ValueError, TypeError):
+            valid = False
+        if not valid:
+            out.append(
+                {
+                    "kind": "bad-signature",
+                    "where": where,
+                    "detail": f"the update's signature does not verify ({verifier.name})",
+                }
+            )
         elif update.statement.get("digest") != entry.get("digest"):
-            out.append({"kind": "digest-mismatch", "where": where,
-                        "detail": "the logged digest is not the one the client signed"})  # fmt: skip
+            out.append(
+                {
+                    "kind": "digest-mismatch",
+                    "where": where,
+                    "detail": "the logged digest is not the one the client signed",
+                }
+            )
     return out

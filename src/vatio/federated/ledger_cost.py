@@ -24,8 +24,15 @@ POW_SOURCE = (
 J_PER_KWH = 3.6e6
 
 
-def round_ledger_cost(round_summary: dict[str, Any]) -> dict[str, Any]:
-    """Ledger joules of one round (estimated) and its share of the round's energy."""
+def round_ledger_cost(
+    round_summary: dict[str, Any], processes_j: float | None = None
+) -> dict[str, Any]:
+    """Ledger joules of one round (estimated) and its share of the round's energy.
+
+    Two denominators: the round's whole energy (`processes_j`: every party's process
+    tree during the round, Flower's runtime included) and its training compute only
+    (the ClientApp and ServerApp work), which for a tiny model is a few joules.
+    """
     clients = [c for c in round_summary.get("per_client", []) if c.get("status") == "ok"]
     server = round_summary.get("server") or {}
     energy = sum(c["measure"].get("energy_j", 0.0) for c in clients) + (server.get("energy_j") or 0)
@@ -33,14 +40,20 @@ def round_ledger_cost(round_summary: dict[str, Any]) -> dict[str, Any]:
     ledger_cpu = round_summary.get("ledger_cpu_s", 0.0)
     j_per_cpu_s = energy / cpu if cpu > 0 else None
     ledger_j = ledger_cpu * j_per_cpu_s if j_per_cpu_s is not None else None
-    total = energy + (ledger_j or 0.0)
+    compute = energy + (ledger_j or 0.0)
+    whole = processes_j if processes_j else None
     return {
         "round": round_summary.get("round"),
         "ledger_cpu_s": ledger_cpu,
         "ledger_j": ledger_j,
-        "round_energy_j": total,
-        "ledger_pct": 100.0 * ledger_j / total if ledger_j is not None and total > 0 else None,
-        "method": "estimated: ledger CPU time x the round's measured J per CPU-second",
+        "round_energy_j": whole,
+        "round_compute_j": compute,
+        "ledger_pct": 100.0 * ledger_j / whole if ledger_j is not None and whole else None,
+        "ledger_pct_of_compute": 100.0 * ledger_j / compute
+        if ledger_j is not None and compute > 0
+        else None,
+        "method": "estimated: ledger CPU time x the round's measured J per CPU-second; "
+        "round energy: all parties' process trees during the round (measured)",
     }
 
 
@@ -56,15 +69,18 @@ def proof_of_work(entries: int) -> dict[str, Any]:
     }
 
 
-def ledger_cost(results: dict[str, Any], ledger_entries: int) -> dict[str, Any]:
-    rounds = [round_ledger_cost(r) for r in results.get("rounds", [])]
+def ledger_cost(round_rows: list[dict[str, Any]], ledger_entries: int) -> dict[str, Any]:
+    """Totals over the summary's round rows (each with its "ledger" cost)."""
+    rounds = [r["ledger"] for r in round_rows]
     ledger_j = sum(r["ledger_j"] or 0.0 for r in rounds)
-    energy = sum(r["round_energy_j"] for r in rounds)
+    energy = sum(r["round_energy_j"] or 0.0 for r in rounds)
+    compute = sum(r["round_compute_j"] or 0.0 for r in rounds)
     pow_ = proof_of_work(ledger_entries)
     return {
         "rounds": rounds,
         "ledger_j": ledger_j,
         "ledger_pct_of_rounds": 100.0 * ledger_j / energy if energy > 0 else None,
+        "ledger_pct_of_compute": 100.0 * ledger_j / compute if compute > 0 else None,
         "max_round_pct": max((r["ledger_pct"] or 0.0 for r in rounds), default=None),
         "proof_of_work": pow_,
         "pow_over_ledger": pow_["low_j"] / ledger_j if ledger_j > 0 else None,

@@ -110,15 +110,16 @@ def check_update(
         return Decision(False, "bad-signature", "the signature is not base64", member.name)
     if not member.verifier.verify(statement_bytes(update.statement), signature):
         return Decision(
-            False, "bad-signature", f"the signature does not verify with {member.name}'s key",
+            False,
+            "bad-signature",
+            f"the signature does not verify with {member.name}'s key",
             member.name,
-        )  # fmt: skip
+        )
     if update.statement.get("digest") != digest:
         return Decision(
             False,
             "bad-signature",
-            "the signed digest is not the received update's: the update was altered after "
-            "signing",
+            "the signed digest is not the received update's: the update was altered after signing",
             member.name,
         )
     if update.statement.get("run") != run or update.statement.get("round") != round:

@@ -35,7 +35,9 @@ def _arrays_digest(path: Path) -> str | None:
         return None
 
 
-def trace_model(path: str | Path, root: str | Path = Path(".vatio") / "fl") -> dict[str, Any] | None:
+def trace_model(
+    path: str | Path, root: str | Path = Path(".vatio") / "fl"
+) -> dict[str, Any] | None:
     """The federated run behind a model file, or None when no ledger under `root` knows it."""
     from vatio.federated.ledger import verify_fl_log
     from vatio.federated.modelfile import file_sha256
@@ -70,15 +72,17 @@ def _describe(ledger_dir: Path, entries: list, final: dict, sha: str, matched: s
             (e for e in entries if e.get("kind") == AGGREGATE and e.get("round") == number), {}
         )
         energy = r.get("energy", {})
-        rounds.append({
-            "round": number,
-            "clients": [u["client"] for u in updates],
-            "update_digests": [u["digest"] for u in updates],
-            "aggregate_digest": aggregate.get("digest"),
-            "energy_j": (energy.get("clients_j") or 0.0) + (energy.get("server_j") or 0.0),
-            "method": energy.get("method"),
-            "metrics": r.get("metrics", {}),
-        })  # fmt: skip
+        rounds.append(
+            {
+                "round": number,
+                "clients": [u["client"] for u in updates],
+                "update_digests": [u["digest"] for u in updates],
+                "aggregate_digest": aggregate.get("digest"),
+                "energy_j": (energy.get("clients_j") or 0.0) + (energy.get("server_j") or 0.0),
+                "method": energy.get("method"),
+                "metrics": r.get("metrics", {}),
+            }
+        )
     summary_path = ledger_dir.parent / "summary.json"
     records = {}
     if summary_path.is_file():
@@ -97,6 +101,7 @@ def _describe(ledger_dir: Path, entries: list, final: dict, sha: str, matched: s
         "training_energy_j": sum(r["energy_j"] for r in rounds),
         "process_energy_j": sum(
             (v.get("energy_j") or 0.0) for k, v in records.items() if k not in ("run",)
-        ) or None,
+        )
+        or None,
         "records": {k: v.get("run_id") for k, v in records.items()},
     }

@@ -217,6 +217,20 @@ class TreeRecorder:
             self.stop("run", status)
 
 
+def window_energy(timeline: dict[str, Any] | None, start: float, end: float) -> float | None:
+    """Process energy (J) of a recorded run between two epoch times, from its timeline."""
+    if not timeline or end <= start:
+        return None
+    total = 0.0
+    for t0, t1, power in zip(
+        timeline["t0"], timeline["t1"], timeline["process_power_w"], strict=False
+    ):
+        overlap = min(t1, end) - max(t0, start)
+        if overlap > 0:
+            total += power * overlap
+    return total
+
+
 def record_summary(result: Any) -> dict[str, Any]:
     """What an FL summary keeps of one recorded run: id, energy (process tree), carbon, time."""
     summary = energy_summary(result.devices)
@@ -231,4 +245,5 @@ def record_summary(result: Any) -> dict[str, Any]:
         "co2e_g": carbon.get("process_co2e_g", carbon.get("co2e_g")),
         "zone": (result.profile or {}).get("zone"),
         "cpu_utilisation": (result.sampler or {}).get("cpu_utilisation"),
+        "timeline": result.timeline,
     }

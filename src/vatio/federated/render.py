@@ -44,11 +44,18 @@ def advice(console: Any, advice: Any) -> None:
     from vatio.federated.sizes import human_bytes
 
     left_out = e["compute_note"].startswith("compute left out")
-    for side, name, n in (("fl", "federated", e["fl_bytes"]), ("central", "centralised",
-                                                                  e["central_bytes"])):  # fmt: skip
+    for side, name, n in (
+        ("fl", "federated", e["fl_bytes"]),
+        ("central", "centralised", e["central_bytes"]),
+    ):
         compute = "not included" if left_out else _rng(e[side]["compute_j"])
-        energy.add_row(name, _rng(e[side]["communication_j"]), compute,
-                       _rng(e[side]["total_j"]), human_bytes(n))  # fmt: skip
+        energy.add_row(
+            name,
+            _rng(e[side]["communication_j"]),
+            compute,
+            _rng(e[side]["total_j"]),
+            human_bytes(n),
+        )
     console.print(energy)
     link = advice.link
     console.print(
@@ -65,8 +72,16 @@ def run_summary(console: Any, summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     rounds = Table(title=f"Federated run {summary['run_id']}", title_justify="left")
-    for column in ("round", "accuracy", "loss", "energy (range)", "wall", "slowest client",
-                   "failed/rejected", "cosigned"):  # fmt: skip
+    for column in (
+        "round",
+        "accuracy",
+        "loss",
+        "energy (range)",
+        "wall",
+        "slowest client",
+        "failed/rejected",
+        "cosigned",
+    ):
         rounds.add_column(column, overflow="fold")
     for r in summary["rounds"]:
         m = r["metrics"]
@@ -84,8 +99,17 @@ def run_summary(console: Any, summary: dict[str, Any]) -> None:
         )
     console.print(rounds)
     clients = Table(title="Clients (whole process trees, measured by vatio)", title_justify="left")
-    for column in ("client", "zone", "energy (range)", "training", "CPU", "bytes ↓/↑",
-                   "samples", "carbon", "note"):  # fmt: skip
+    for column in (
+        "client",
+        "zone",
+        "energy (range)",
+        "training",
+        "CPU",
+        "bytes ↓/↑",
+        "samples",
+        "carbon",
+        "note",
+    ):
         clients.add_column(column, overflow="fold")
     for c in summary["clients"]:
         rec = c.get("record", {})
@@ -97,29 +121,33 @@ def run_summary(console: Any, summary: dict[str, Any]) -> None:
         if c.get("tamper"):
             notes.append("tampered updates")
         clients.add_row(
-            c["client"], c.get("zone") or "—",
+            c["client"],
+            c.get("zone") or "—",
             f"{_j(rec.get('energy_j'))} ({_j(rec.get('low_j'))}–{_j(rec.get('high_j'))})",
-            _j(c["train_energy_j"]), f"{c['train_cpu_s'] * 1e3:.0f} ms",
-            f"{c['bytes_down']:,}/{c['bytes_up']:,}", f"{c['samples']:,}",
+            _j(c["train_energy_j"]),
+            f"{c['train_cpu_s'] * 1e3:.0f} ms",
+            f"{c['bytes_down']:,}/{c['bytes_up']:,}",
+            f"{c['samples']:,}",
             "—" if rec.get("co2e_g") is None else f"{rec['co2e_g']:.3g} g",
             ", ".join(notes) or "—",
-        )  # fmt: skip
+        )
     console.print(clients)
     ledger = summary["ledger"]
     cost = ledger["cost"]
     ok = "[green]verified[/]" if ledger["verified"] else "[red]NOT verified[/]"
     console.print(f"ledger {ok}: {escape(ledger['summary'])}")
-    pct = cost.get("ledger_pct_of_rounds")
+    pct, pct_c = cost.get("ledger_pct_of_rounds"), cost.get("ledger_pct_of_compute")
     pow_ = cost["proof_of_work"]
     console.print(
-        f"ledger cost {_j(cost['ledger_j'])} ({'—' if pct is None else f'{pct:.2f}%'} of the "
-        f"rounds, estimated); proof of work for {pow_['entries']} entries: "
-        f"{_j(pow_['low_j'])}–{_j(pow_['high_j'])} (cited)"
+        f"ledger cost {_j(cost['ledger_j'])} (estimated): "
+        f"{'—' if pct is None else f'{pct:.2f}%'} of the rounds' energy, "
+        f"{'—' if pct_c is None else f'{pct_c:.1f}%'} of their training compute; proof of work "
+        f"for {pow_['entries']} entries: {_j(pow_['low_j'])}–{_j(pow_['high_j'])} (cited)"
     )
     method = next((r.get("method") for r in summary["rounds"] if r.get("method")), "—")
     console.print(
         f"wall {summary['wall_s']:.1f} s; round energy = ClientApp + ServerApp processes "
-        f"[{method}]; folder {summary['folder']}"
+        f"({escape(method)}); folder {escape(summary['folder'])}"
     )
 
 
@@ -141,22 +169,33 @@ def comparison(console: Any, result: dict[str, Any]) -> None:
     from vatio.federated.sizes import human_bytes
 
     table.add_row("accuracy", acc(fl["accuracy"]), acc(cen["accuracy"]))
-    table.add_row("training energy (measured)", _j(fl["train_energy_j"]["energy_j"]),
-                  _j(cen["train_energy_j"]["energy_j"]))  # fmt: skip
+    table.add_row(
+        "training energy (measured)",
+        _j(fl["train_energy_j"]["energy_j"]),
+        _j(cen["train_energy_j"]["energy_j"]),
+    )
     table.add_row("process energy (measured)", proc(fl), proc(cen))
-    table.add_row("communication (estimated)", _rng(fl["communication_j"]),
-                  _rng(cen["communication_j"]))  # fmt: skip
+    table.add_row(
+        "communication (estimated)", _rng(fl["communication_j"]), _rng(cen["communication_j"])
+    )
     table.add_row("bytes moved", human_bytes(fl["bytes_moved"]), human_bytes(cen["bytes_moved"]))
-    table.add_row("carbon", "—" if fl["co2e_g"] is None else f"{fl['co2e_g']:.3g} g",
-                  "—" if cen["co2e_g"] is None else f"{cen['co2e_g']:.3g} g")  # fmt: skip
+    table.add_row(
+        "carbon",
+        "—" if fl["co2e_g"] is None else f"{fl['co2e_g']:.3g} g",
+        "—" if cen["co2e_g"] is None else f"{cen['co2e_g']:.3g} g",
+    )
     table.add_row("wall", f"{fl['wall_s']:.1f} s", f"{cen['wall_s']:.1f} s")
     console.print(table)
     adv = result["advisor"]
+    predicted = (
+        human_bytes(adv["predicted_fl_bytes"]),
+        human_bytes(adv["predicted_central_bytes"]),
+    )
+    measured = (human_bytes(adv["measured_fl_bytes"]), human_bytes(adv["measured_central_bytes"]))
     console.print(
         f"accuracy gap: {result['gap_note']}\nadvisor: {adv['verdict']}; predicted bytes "
-        f"{human_bytes(adv['predicted_fl_bytes'])} (FL) vs {human_bytes(adv['predicted_central_bytes'])}"
-        f" (raw data), measured {human_bytes(adv['measured_fl_bytes'])} vs "
-        f"{human_bytes(adv['measured_central_bytes'])} ({adv['bytes_note']})\n{result['overhead_note']}"
+        f"{predicted[0]} (FL) vs {predicted[1]} (raw data), measured {measured[0]} vs "
+        f"{measured[1]} ({adv['bytes_note']})\n{result['overhead_note']}"
     )
 
 
@@ -169,14 +208,21 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     values = [c.get("record", {}).get("energy_j") or 0.0 for c in summary["clients"]]
     lows = [c.get("record", {}).get("low_j") or 0.0 for c in summary["clients"]]
     highs = [c.get("record", {}).get("high_j") or 0.0 for c in summary["clients"]]
-    err = [[max(v - lo, 0) for v, lo in zip(values, lows, strict=True)],
-           [max(h - v, 0) for v, h in zip(values, highs, strict=True)]]  # fmt: skip
+    err = [
+        [max(v - lo, 0) for v, lo in zip(values, lows, strict=True)],
+        [max(h - v, 0) for v, h in zip(values, highs, strict=True)],
+    ]
     left.bar(names, values, yerr=err, capsize=4, color="#4c8c4a")
     left.set_ylabel("energy (J, process tree)")
     left.set_title("Energy per client")
     rounds = [r["round"] for r in summary["rounds"]]
-    right.plot(rounds, [r["metrics"].get("accuracy") for r in summary["rounds"]], "o-",
-               color="#1f5fa0", label="accuracy")  # fmt: skip
+    right.plot(
+        rounds,
+        [r["metrics"].get("accuracy") for r in summary["rounds"]],
+        "o-",
+        color="#1f5fa0",
+        label="accuracy",
+    )
     right.set_xlabel("round")
     right.set_ylabel("accuracy")
     twin = right.twinx()

@@ -40,27 +40,36 @@ def fl_section(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     client_rows = []
     for c in clients:
         rec = c.get("record", {})
-        client_rows.append([
-            c["client"], c.get("zone") or "—", f"{c['rounds_ok']}/{len(c['statuses'])}",
-            _range(rec.get("energy_j"), rec.get("low_j"), rec.get("high_j")),
-            _j(c.get("train_energy_j")), f"{c.get('bytes_down', 0) + c.get('bytes_up', 0):,} B",
-            "—" if rec.get("co2e_g") is None else f"{rec['co2e_g']:.3g} g",
-            ", ".join(f"exit {f['exit_code']}" for f in c.get("task_failures", [])) or "—",
-        ])  # fmt: skip
+        client_rows.append(
+            [
+                c["client"],
+                c.get("zone") or "—",
+                f"{c['rounds_ok']}/{len(c['statuses'])}",
+                _range(rec.get("energy_j"), rec.get("low_j"), rec.get("high_j")),
+                _j(c.get("train_energy_j")),
+                f"{c.get('bytes_down', 0) + c.get('bytes_up', 0):,} B",
+                "—" if rec.get("co2e_g") is None else f"{rec['co2e_g']:.3g} g",
+                ", ".join(f"exit {f['exit_code']}" for f in c.get("task_failures", [])) or "—",
+            ]
+        )
     round_rows = []
     for r in rounds:
         acc = r["metrics"].get("accuracy")
         slowest = r.get("slowest") or {}
-        round_rows.append([
-            str(r["round"]), "—" if acc is None else f"{acc * 100:.1f}%",
-            _range(r["energy_j"], r.get("low_j"), r.get("high_j")),
-            "—" if r.get("wall_s") is None else f"{r['wall_s']:.1f} s",
-            f"{slowest.get('client', '—')}",
-            ", ".join(f"{k}: {v}" for k, v in r["clients"].items() if v != "ok") or "all ok",
-            str(len(r.get("cosigners", []))),
-            "—" if (r.get("ledger") or {}).get("ledger_pct") is None
-            else f"{r['ledger']['ledger_pct']:.2f}%",
-        ])  # fmt: skip
+        round_rows.append(
+            [
+                str(r["round"]),
+                "—" if acc is None else f"{acc * 100:.1f}%",
+                _range(r["energy_j"], r.get("low_j"), r.get("high_j")),
+                "—" if r.get("wall_s") is None else f"{r['wall_s']:.1f} s",
+                f"{slowest.get('client', '—')}",
+                ", ".join(f"{k}: {v}" for k, v in r["clients"].items() if v != "ok") or "all ok",
+                str(len(r.get("cosigners", []))),
+                "—"
+                if (r.get("ledger") or {}).get("ledger_pct") is None
+                else f"{r['ledger']['ledger_pct']:.2f}%",
+            ]
+        )
     pow_ = cost.get("proof_of_work", {})
     paragraphs = [
         f"Federated run {summary['run_id']}: {len(clients)} clients, {len(rounds)} rounds on "
@@ -82,16 +91,32 @@ def fl_section(source: str | Path | dict[str, Any]) -> dict[str, Any]:
         "tables": [
             {
                 "title": "Clients",
-                "headers": ["client", "zone", "rounds ok", "energy (process tree)",
-                            "training energy", "bytes", "carbon", "crashes"],
+                "headers": [
+                    "client",
+                    "zone",
+                    "rounds ok",
+                    "energy (process tree)",
+                    "training energy",
+                    "bytes",
+                    "carbon",
+                    "crashes",
+                ],
                 "rows": client_rows,
-            },  # fmt: skip
+            },
             {
                 "title": "Rounds",
-                "headers": ["round", "accuracy", "energy (range)", "wall", "slowest",
-                            "clients", "cosigners", "ledger"],
+                "headers": [
+                    "round",
+                    "accuracy",
+                    "energy (range)",
+                    "wall",
+                    "slowest",
+                    "clients",
+                    "cosigners",
+                    "ledger",
+                ],
                 "rows": round_rows,
-            },  # fmt: skip
+            },
         ],
         "charts": [
             {

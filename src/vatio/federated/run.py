@@ -8,6 +8,7 @@ stops the clients, checks the ledger, and writes `summary.json`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -71,8 +72,10 @@ class FlOptions:
         for name in ("crash_client", "unlisted_client", "tamper_client"):
             value = getattr(self, name)
             if value is not None and not 0 <= value < self.clients:
-                raise InputError(f"--{name.replace('_', '-')} must be a client index "
-                                 f"from 0 to {self.clients - 1}.")  # fmt: skip
+                raise InputError(
+                    f"--{name.replace('_', '-')} must be a client index "
+                    f"from 0 to {self.clients - 1}."
+                )
         if self.crash_client is not None and self.crash_round is None:
             self.crash_round = min(2, self.rounds)
         if self.crash_round is not None and not 1 <= self.crash_round <= self.rounds:
@@ -129,11 +132,18 @@ def prepare(
         key_path = keys / f"{name}.key"
         load_or_create_key(key_path, name)
         zone = options.client_zones[i] if options.client_zones else options.zone
-        clients.append(ClientPlan(
-            index=i, client_id=name, key_path=str(key_path), runtime_port=free_port(), zone=zone,
-            crash_round=options.crash_round if i == options.crash_client else None,
-            unlisted=i == options.unlisted_client, tamper=i == options.tamper_client,
-        ))  # fmt: skip
+        clients.append(
+            ClientPlan(
+                index=i,
+                client_id=name,
+                key_path=str(key_path),
+                runtime_port=free_port(),
+                zone=zone,
+                crash_round=options.crash_round if i == options.crash_client else None,
+                unlisted=i == options.unlisted_client,
+                tamper=i == options.tamper_client,
+            )
+        )
     members = [MemberSpec(server_key.vkey, "server")]
     for c in clients:
         if not c.unlisted:
@@ -145,21 +155,38 @@ def prepare(
     membership = write_membership(folder / "members.json", members)
     quorum = options.quorum if options.quorum is not None else options.default_quorum()
     plan = RunPlan(
-        run_id=run_id, folder=str(folder.resolve()), rounds=options.rounds,
-        example=options.example, model=options.model, non_iid=options.non_iid,
-        local_epochs=options.local_epochs, batch_size=options.batch_size,
-        learning_rate=options.learning_rate, seed=options.seed, quorum=quorum,
-        superlink_port=free_port(), server_key_path=str(keys / "server.key"),
+        run_id=run_id,
+        folder=str(folder.resolve()),
+        rounds=options.rounds,
+        example=options.example,
+        model=options.model,
+        non_iid=options.non_iid,
+        local_epochs=options.local_epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        seed=options.seed,
+        quorum=quorum,
+        superlink_port=free_port(),
+        server_key_path=str(keys / "server.key"),
         auditor_key_path=str(auditor_path) if auditor_path else None,
-        members_path=str(membership), round_timeout_s=options.round_timeout_s,
-        zone=options.zone, executor=options.executor, clients=clients, green_slots=slots,
-    )  # fmt: skip
+        members_path=str(membership),
+        round_timeout_s=options.round_timeout_s,
+        zone=options.zone,
+        executor=options.executor,
+        clients=clients,
+        green_slots=slots,
+    )
     header = {
-        "rounds": options.rounds, "clients": options.clients, "quorum": quorum,
-        "example": options.example, "model": options.model, "non_iid": options.non_iid,
-        "local_epochs": options.local_epochs, "flower": flower_version(),
+        "rounds": options.rounds,
+        "clients": options.clients,
+        "quorum": quorum,
+        "example": options.example,
+        "model": options.model,
+        "non_iid": options.non_iid,
+        "local_epochs": options.local_epochs,
+        "flower": flower_version(),
         "engine": "flower deployment engine (SuperLink, SuperNodes) on 127.0.0.1",
-    }  # fmt: skip
+    }
     FlLedger.create(plan.ledger_dir, run_id, server_key, members, header)
     plan.save()
     return plan
@@ -182,11 +209,20 @@ class Hosts:
         self._logs.append(log)
         home = Path(self.plan.folder) / "flwr" / key
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vatio.federated.flower.host", *args, "--plan",
-             str(self.plan.path)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=process_env(home), start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "vatio.federated.flower.host",
+                *args,
+                "--plan",
+                str(self.plan.path),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=process_env(home),
+            start_new_session=True,
+        )
         self.procs[key] = proc
         return proc
 
@@ -197,10 +233,8 @@ class Hosts:
             _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         for proc in procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in procs:  # whatever a host forked and left behind, and hosts that hang
             _signal_group(proc, signal.SIGKILL)
             proc.wait()
@@ -212,10 +246,8 @@ class Hosts:
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _progress_rounds(plan: RunPlan) -> int:
@@ -350,19 +382,26 @@ def summarise(
             for r in results.get("rounds", [])
         ]
         ok = [p for p in rounds if p and p.get("status") == "ok"]
-        clients.append({
-            "client": c.client_id, "index": c.index, "zone": c.zone,
-            "record": rec, "rounds_ok": len(ok),
-            "statuses": [p.get("status") if p else "absent" for p in rounds],
-            "train_energy_j": sum(p["measure"].get("energy_j", 0.0) for p in ok),
-            "train_cpu_s": sum(p["measure"].get("cpu_s", 0.0) for p in ok),
-            "bytes_down": sum(p.get("bytes_down", 0) for p in rounds if p),
-            "bytes_up": sum(p.get("bytes_up", 0) for p in ok),
-            "samples": sum(p["measure"].get("samples", 0) for p in ok),
-            "crash_round": c.crash_round, "unlisted": c.unlisted, "tamper": c.tamper,
-            "task_failures": _task_failures(folder, c.index),
-        })  # fmt: skip
-    rounds = [_round_row(r) for r in results.get("rounds", [])]
+        clients.append(
+            {
+                "client": c.client_id,
+                "index": c.index,
+                "zone": c.zone,
+                "record": rec,
+                "rounds_ok": len(ok),
+                "statuses": [p.get("status") if p else "absent" for p in rounds],
+                "train_energy_j": sum(p["measure"].get("energy_j", 0.0) for p in ok),
+                "train_cpu_s": sum(p["measure"].get("cpu_s", 0.0) for p in ok),
+                "bytes_down": sum(p.get("bytes_down", 0) for p in rounds if p),
+                "bytes_up": sum(p.get("bytes_up", 0) for p in ok),
+                "samples": sum(p.get("samples", 0) for p in ok),
+                "crash_round": c.crash_round,
+                "unlisted": c.unlisted,
+                "tamper": c.tamper,
+                "task_failures": _task_failures(folder, c.index),
+            }
+        )
+    rounds = [_round_row(r, records) for r in results.get("rounds", [])]
     party_energy = sum(v.get("energy_j") or 0.0 for k, v in records.items() if k != "run")
     return {
         "run_id": plan.run_id,
@@ -390,7 +429,7 @@ def summarise(
             "verified": report.ok,
             "summary": report.summary(),
             "report": report.to_dict(),
-            "cost": ledger_cost(results, entries),
+            "cost": ledger_cost(rounds, entries),
         },
         "green": green,
         "records": records,
@@ -406,10 +445,21 @@ def _task_failures(folder: Path, index: int) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("exit_code") != 0]
 
 
-def _round_row(r: dict[str, Any]) -> dict[str, Any]:
+def _round_row(r: dict[str, Any], records: dict[str, Any]) -> dict[str, Any]:
     from vatio.federated.ledger_cost import round_ledger_cost
+    from vatio.federated.recording import window_energy
 
     energy = r.get("energy", {})
+    window = [
+        window_energy(
+            rec.get("timeline"),
+            r.get("started") or 0.0,
+            (r.get("started") or 0.0) + (r.get("wall_s") or 0.0),
+        )
+        for key, rec in records.items()
+        if key != "run"
+    ]
+    processes_j = sum(w for w in window if w is not None) if any(window) else None
     clients_j = energy.get("clients_j") or 0.0
     server_j = energy.get("server_j") or 0.0
     return {
@@ -425,7 +475,8 @@ def _round_row(r: dict[str, Any]) -> dict[str, Any]:
         "bytes_down": r.get("bytes", {}).get("down", 0),
         "bytes_up": r.get("bytes", {}).get("up", 0),
         "cosigners": r.get("cosigners", []),
-        "ledger": round_ledger_cost(r),
+        "processes_j": processes_j,
+        "ledger": round_ledger_cost(r, processes_j),
     }
 
 
@@ -443,8 +494,10 @@ def summary_section(summary: dict[str, Any]) -> dict[str, Any]:
             for c in summary["clients"]
         ],
         "final": summary["final"],
-        "ledger": {"verified": summary["ledger"]["verified"],
-                   "summary": summary["ledger"]["summary"]},  # fmt: skip
+        "ledger": {
+            "verified": summary["ledger"]["verified"],
+            "summary": summary["ledger"]["summary"],
+        },
     }
 
 

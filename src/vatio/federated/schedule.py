@@ -102,9 +102,10 @@ def green_plan(
     record["per_zone"] = {
         z: {
             "window_mean_gco2e_per_kwh": _mean(per_zone[z], s0, s0 + duration_s),
-            "now_gco2e_per_kwh": _mean(per_zone[z], earliest.timestamp(),
-                                       earliest.timestamp() + duration_s),
-        }  # fmt: skip
+            "now_gco2e_per_kwh": _mean(
+                per_zone[z], earliest.timestamp(), earliest.timestamp() + duration_s
+            ),
+        }
         for z in zones
     }
     return GreenPlan(start, spans, record)
@@ -116,7 +117,9 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
-def wait_for_slot(slots: list[tuple[float, float]] | None, clock=time.time, sleep=time.sleep) -> float:
+def wait_for_slot(
+    slots: list[tuple[float, float]] | None, clock=time.time, sleep=time.sleep
+) -> float:
     """Block until now is inside a slot (or after the last one); seconds waited."""
     if not slots:
         return 0.0

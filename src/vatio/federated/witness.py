@@ -28,9 +28,10 @@ class WitnessState:
     def from_dict(cls, data: dict[str, Any] | None) -> WitnessState:
         data = data or {}
         return cls(
-            int(data.get("size", 0)), str(data.get("root_hex", "")),
+            int(data.get("size", 0)),
+            str(data.get("root_hex", "")),
             str(data.get("last_signature", "")),
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -40,14 +41,15 @@ class WitnessResult:
     checks: list[str]
 
 
-def witness(request: dict[str, Any], server_vkey: str, key: Any, state: WitnessState) -> WitnessResult:
+def witness(
+    request: dict[str, Any], server_vkey: str, key: Any, state: WitnessState
+) -> WitnessResult:
     """Check `request` (FlLedger.cosign_request) and cosign with `key`; updates `state`."""
+    from vatio.federated.ledger import _unb64s
     from vatio.ledger import Verifier, cosign_checkpoint, leaf_hash, parse_checkpoint
     from vatio.ledger import logformat as fmt
     from vatio.ledger.merkle import verify_consistency, verify_inclusion
     from vatio.ledger.note import verify_note
-
-    from vatio.federated.ledger import _unb64s
 
     checks: list[str] = []
     note = request.get("checkpoint", "")
@@ -57,7 +59,9 @@ def witness(request: dict[str, Any], server_vkey: str, key: Any, state: WitnessS
         return WitnessResult(None, f"not a checkpoint ({error})", checks)
     server = Verifier.from_vkey(server_vkey)
     if not verify_note(parsed, [server]).verified:
-        return WitnessResult(None, "the checkpoint is not signed by the server's member key", checks)
+        return WitnessResult(
+            None, "the checkpoint is not signed by the server's member key", checks
+        )
     checks.append("server signature")
     if state.size and state.size <= cp.size:
         if request.get("previous_size") != state.size or "consistency" not in request:
@@ -65,8 +69,9 @@ def witness(request: dict[str, Any], server_vkey: str, key: Any, state: WitnessS
                 None, f"no consistency proof from the checkpoint I cosigned ({state.size})", checks
             )
         proof = _unb64s(request["consistency"])
-        if not verify_consistency(state.size, cp.size, bytes.fromhex(state.root_hex), cp.root,
-                                  proof):  # fmt: skip
+        if not verify_consistency(
+            state.size, cp.size, bytes.fromhex(state.root_hex), cp.root, proof
+        ):
             return WitnessResult(None, "the log was rewritten since I last cosigned it", checks)
         checks.append(f"consistent with checkpoint {state.size}")
     elif state.size > cp.size:

@@ -39,10 +39,11 @@ clientapp = "vatio_fl_app.client_app:app"
 vatio-plan = ""
 """
 
+_SHIM = "from vatio.federated.flower.health_app import {0}\n\napp = {0}\n"
 SHIMS = {
     "__init__.py": '"""vatio\'s bundled federated example."""\n',
-    "server_app.py": "from vatio.federated.flower.health_app import server_app\n\napp = server_app\n",
-    "client_app.py": "from vatio.federated.flower.health_app import client_app\n\napp = client_app\n",
+    "server_app.py": _SHIM.format("server_app"),
+    "client_app.py": _SHIM.format("client_app"),
 }
 
 

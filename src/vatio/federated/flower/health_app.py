@@ -37,8 +37,9 @@ def preload(plan: RunPlan, index: int) -> None:
 
 def _plan(context: Context) -> RunPlan:
     if "plan" not in _CACHE:
-        _CACHE["plan"] = RunPlan.load(str(context.run_config.get("vatio-plan") or
-                                          context.node_config.get("vatio-plan")))  # fmt: skip
+        _CACHE["plan"] = RunPlan.load(
+            str(context.run_config.get("vatio-plan") or context.node_config.get("vatio-plan"))
+        )
     return _CACHE["plan"]
 
 
@@ -73,13 +74,24 @@ def train(message: Message, context: Context) -> Message:
     crash = plan.client(index).crash_round
     epochs = plan.local_epochs
     if crash is not None and server_round == crash:
-        model.train(params, split.x, split.y, epochs=max(epochs // 2, 1),
-                    batch_size=plan.batch_size, lr=plan.learning_rate)  # fmt: skip
+        model.train(
+            params,
+            split.x,
+            split.y,
+            epochs=max(epochs // 2, 1),
+            batch_size=plan.batch_size,
+            lr=plan.learning_rate,
+        )
         os.kill(os.getpid(), signal.SIGKILL)  # the ClientApp process dies mid-round
     params, stats = model.train(
-        params, split.x, split.y, epochs=epochs, batch_size=plan.batch_size,
-        lr=plan.learning_rate, seed=plan.seed * 1000 + server_round * 10 + index,
-    )  # fmt: skip
+        params,
+        split.x,
+        split.y,
+        epochs=epochs,
+        batch_size=plan.batch_size,
+        lr=plan.learning_rate,
+        seed=plan.seed * 1000 + server_round * 10 + index,
+    )
     metrics = MetricRecord(
         {"num-examples": len(split), "samples": stats.samples, "train-loss": stats.loss}
     )
@@ -113,10 +125,12 @@ def main(grid: Grid, context: Context) -> None:
 
     def central_evaluation(server_round: int, arrays: ArrayRecord) -> MetricRecord:
         params = from_record(arrays)
-        return MetricRecord({
-            "accuracy": model.accuracy(params, test.x, test.y),
-            "loss": model.log_loss(params, test.x, test.y),
-        })  # fmt: skip
+        return MetricRecord(
+            {
+                "accuracy": model.accuracy(params, test.x, test.y),
+                "loss": model.log_loss(params, test.x, test.y),
+            }
+        )
 
     clients = len(plan.clients)
     strategy = FedAvg(

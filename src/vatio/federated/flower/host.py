@@ -14,6 +14,7 @@ goes to `logs/<component>.log` in the run folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -97,10 +98,8 @@ def _alive(pid: int) -> Callable[[], bool]:
 def _stop(pid: int, grace_s: float = 2.0) -> int | None:
     """SIGTERM a forked component, SIGKILL after `grace_s`; its exit code."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + grace_s
         while time.monotonic() < deadline:
             try:
@@ -130,6 +129,7 @@ def serve(plan: RunPlan) -> int:
     folder = Path(plan.folder)
     logs = folder / "logs"
     address = f"{LOCAL}:{plan.superlink_port}"
+    _preload_server(plan)
     isolation = _isolation(plan)
     note("imports done")
     superlink_config(Path(os.environ["FLWR_HOME"]), address)
@@ -160,7 +160,9 @@ def serve(plan: RunPlan) -> int:
         _, status = os.waitpid(submit, 0)
         note("run submitted")
         if os.waitstatus_to_exitcode(status) != 0:
-            sys.stderr.write("vatio fl: `flwr run` could not submit the run; see logs/flwr-run.log\n")
+            sys.stderr.write(
+                "vatio fl: `flwr run` could not submit the run; see logs/flwr-run.log\n"
+            )
             return 1
         exit_codes: list[int] = []
         if isolation == "process":
@@ -182,6 +184,20 @@ def serve(plan: RunPlan) -> int:
         _stop(link)
 
 
+def _preload_server(plan: RunPlan) -> None:
+    """What the ServerApp process will need, imported once here (its fork inherits it)."""
+    from vatio.federated.flower import health_app, server  # noqa: F401 - Flower, numpy
+    from vatio.federated.flower.mods import warm_up_ledger
+    from vatio.federated.ledger import FlLedger
+    from vatio.federated.recording import discover_sensors
+    from vatio.ledger import load_or_create_key
+
+    discover_sensors()
+    warm_up_ledger(load_or_create_key(Path(plan.server_key_path)))  # imports cryptography
+    if plan.ledger_dir.exists():
+        FlLedger.open(plan.ledger_dir).members()
+
+
 def _wait_for_results(plan: RunPlan, link: int) -> None:
     alive = _alive(link)
     while not plan.results_path.exists() and alive():
@@ -196,7 +212,9 @@ def _task_exit(path: Path, pid: int, code: int) -> None:
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"pid": pid, "exit_code": code, "time": time.time()}) + "\n")
     if code != 0:
-        note(f"task process {pid} ended with {code}" + (" (killed by a signal)" if code < 0 else ""))
+        note(
+            f"task process {pid} ended with {code}" + (" (killed by a signal)" if code < 0 else "")
+        )
 
 
 # -- client -----------------------------------------------------------------------------
@@ -248,8 +266,9 @@ def attend(plan: RunPlan, index: int) -> int:
                 warm.CLIENT_APP,
                 poll_s=0.05,
                 before_child=lambda: _redirect(logs / f"clientapp-{index}.log"),
-                on_exit=lambda pid, code: _task_exit(folder / "tasks" / f"client-{index}.jsonl",
-                                                     pid, code),  # fmt: skip
+                on_exit=lambda pid, code: _task_exit(
+                    folder / "tasks" / f"client-{index}.jsonl", pid, code
+                ),
             )
             try:
                 loop.run(until=lambda: bool(stopping) or not alive())
@@ -272,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     plan = RunPlan.load(args.plan)
     from vatio.federated.flower.env import apply_offline_env
 
-    home = Path(plan.folder) / "flwr" / ("server" if args.role == "server" else f"client-{args.index}")
+    home = (
+        Path(plan.folder) / "flwr" / ("server" if args.role == "server" else f"client-{args.index}")
+    )
     apply_offline_env(home)
     if args.role == "server":
         return serve(plan)

@@ -53,7 +53,18 @@ def prepare_process(plan: Any, index: int) -> None:
 
     discover_sensors()
     health_app.preload(plan, index)
-    _PREPARED["setup"] = _setup_from_plan(plan, index)
+    _PREPARED["setup"] = setup = _setup_from_plan(plan, index)
+    warm_up_ledger(setup.key)
+
+
+def warm_up_ledger(key: Any) -> None:
+    """Import the ledger code and run one signature and check, so forks start warm."""
+    from vatio.federated import digest, protocol, witness  # noqa: F401
+    from vatio.ledger import checkpoint, merkle, note  # noqa: F401
+
+    if key is not None:
+        message = b"vatio-fl-warm-up\n"
+        key.verifier().verify(message, key.sign(message))
 
 
 def _setup_from_plan(plan: Any, index: int) -> ClientSetup:
@@ -169,8 +180,12 @@ def vatio_mod(message: Any, context: Any, call_next: Any) -> Any:
     setup = _setup(context)
     if message.metadata.message_type == QUERY_COSIGN:
         cosigned, reason, cpu = _witness(message, context, setup)
-        record = {"client": setup.client_id, "cosigned": cosigned, "cosign_reason": reason,
-                  "ledger_cpu_s": cpu}  # fmt: skip
+        record = {
+            "client": setup.client_id,
+            "cosigned": cosigned,
+            "cosign_reason": reason,
+            "ledger_cpu_s": cpu,
+        }
         return Message(RecordDict({RECORD: ConfigRecord(record)}), reply_to=message)
 
     bytes_in = _payload_bytes(message)

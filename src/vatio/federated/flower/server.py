@@ -41,6 +41,7 @@ class ClientRound:
     measure: dict[str, Any] = field(default_factory=dict)
     digest: str | None = None
     num_examples: int = 0
+    samples: int = 0
     update_index: int | None = None
     ledger_cpu_s: float = 0.0
 
@@ -55,6 +56,7 @@ class ClientRound:
             "measure": self.measure,
             "digest": self.digest,
             "num_examples": self.num_examples,
+            "samples": self.samples,
             "ledger_cpu_s": self.ledger_cpu_s,
         }
 
@@ -183,6 +185,7 @@ class VatioServer:
             entry.digest = arrays_digest(arrays)
         metrics = next(iter(reply.content.metric_records.values()), {})
         entry.num_examples = int(metrics.get("num-examples", 0))
+        entry.samples = int(metrics.get("samples", entry.num_examples))
         if self.ledger is None:
             return True, ""
         return self._check(state, entry, record)
@@ -198,20 +201,32 @@ class VatioServer:
         )
         if decision.accepted:
             assert update is not None
-            state.entries.append({
-                "kind": fl_ledger.UPDATE, "round": state.number, "client": decision.member,
-                "digest": entry.digest, "num_examples": entry.num_examples,
-                "statement": update.statement, "signature": update.signature,
-                "key_id": update.key_id,
-            })  # fmt: skip
+            state.entries.append(
+                {
+                    "kind": fl_ledger.UPDATE,
+                    "round": state.number,
+                    "client": decision.member,
+                    "digest": entry.digest,
+                    "num_examples": entry.num_examples,
+                    "statement": update.statement,
+                    "signature": update.signature,
+                    "key_id": update.key_id,
+                }
+            )
             entry.client = decision.member
         else:
             entry.status, entry.detail = "rejected", f"{decision.reason}: {decision.detail}"
-            state.entries.append({
-                "kind": fl_ledger.REJECTED, "round": state.number,
-                "client": entry.client, "key_id": update.key_id if update else None,
-                "reason": decision.reason, "detail": decision.detail, "digest": entry.digest,
-            })  # fmt: skip
+            state.entries.append(
+                {
+                    "kind": fl_ledger.REJECTED,
+                    "round": state.number,
+                    "client": entry.client,
+                    "key_id": update.key_id if update else None,
+                    "reason": decision.reason,
+                    "detail": decision.detail,
+                    "digest": entry.digest,
+                }
+            )
         state.ledger_cpu_s += time.process_time() - cpu0
         return decision.accepted, decision.reason or ""
 
@@ -248,16 +263,26 @@ class VatioServer:
         cpu0 = time.process_time()
         for c in state.clients.values():
             if c.status in ("failed", "missing"):
-                state.entries.append({"kind": fl_ledger.FAILURE, "round": number,
-                                      "client": c.client or self.node_clients.get(c.node_id),
-                                      "node": c.node_id, "status": c.status,
-                                      "detail": c.detail})  # fmt: skip
+                state.entries.append(
+                    {
+                        "kind": fl_ledger.FAILURE,
+                        "round": number,
+                        "client": c.client or self.node_clients.get(c.node_id),
+                        "node": c.node_id,
+                        "status": c.status,
+                        "detail": c.detail,
+                    }
+                )
         updates = [e for e in state.entries if e["kind"] == fl_ledger.UPDATE]
-        state.entries.append({
-            "kind": fl_ledger.AGGREGATE, "round": number, "digest": state.aggregate_digest,
-            "combined": [e["digest"] for e in updates],
-            "weights": [e["num_examples"] for e in updates],
-        })  # fmt: skip
+        state.entries.append(
+            {
+                "kind": fl_ledger.AGGREGATE,
+                "round": number,
+                "digest": state.aggregate_digest,
+                "combined": [e["digest"] for e in updates],
+                "weights": [e["num_examples"] for e in updates],
+            }
+        )
         state.entries.append({"kind": fl_ledger.ROUND, **self.round_summary(state)})
         if number == self.rounds_planned and arrays is not None:
             state.entries.append(self._final_entry(arrays))
@@ -292,6 +317,7 @@ class VatioServer:
         server = state.server or {}
         return {
             "round": state.number,
+            "started": state.started,
             "wall_s": state.wall_s,
             "metrics": state.metrics,
             "clients": {c.client or f"node-{c.node_id}": c.status for c in clients},

@@ -17,6 +17,7 @@ falls back to the stock executor when it does not.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -148,16 +149,12 @@ class TaskLoop:
 
     def close(self) -> None:
         for pid in list(self.children):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 5
         while self.children and time.monotonic() < deadline:
             self.reap()
             time.sleep(0.05)
         if self._client is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._client.close()
-            except Exception:
-                pass
