@@ -45,19 +45,25 @@ def test_advise_table_names_every_criterion():
         ["verify", "/nonexistent"],
     ],
 )  # fmt: skip
-def test_user_mistakes_exit_2_with_one_sentence(args):
+def test_user_mistakes_are_vatio_errors(args):
+    from vatio.errors import VatioError
+
+    result = runner.invoke(app, ["fl", *args])
+    assert isinstance(result.exception, VatioError), result.output
+    assert result.exception.message.endswith(".")
+
+
+def test_the_command_line_prints_one_sentence_and_exits_2():
     import subprocess
     import sys
 
-    from vatio.cli.app import main
-
+    code = "from vatio.cli.app import main; main()"
     out = subprocess.run(
-        [sys.executable, "-c", "from vatio.cli.app import main; main()", "fl", *args],
+        [sys.executable, "-c", code, "fl", "run", "--clients", "2", "--crash-client", "5"],
         capture_output=True, text=True,
     )  # fmt: skip
-    assert out.returncode == 2, out.stderr
-    assert out.stderr.startswith("vatio: error:") and "Traceback" not in out.stderr
-    assert main  # imported for the entry point
+    assert out.returncode == 2 and out.stderr.startswith("vatio: error: --crash-client")
+    assert "Traceback" not in out.stderr
 
 
 def test_green_plan_for_several_zones():
