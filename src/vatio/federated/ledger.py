@@ -77,6 +77,8 @@ class FlLedger:
 
     def __init__(self, log: Any) -> None:
         self.log = log
+        self._members: list[Any] | None = None
+        self._lines: tuple[int, list[bytes], list[bytes]] | None = None  # (bytes, lines, leaves)
 
     @classmethod
     def create(
@@ -108,7 +110,21 @@ class FlLedger:
         return self.log.path
 
     def members(self) -> list[Any]:
-        return self.log.members()
+        """The members (read once: a run never changes its membership)."""
+        if self._members is None:
+            self._members = self.log.members()
+        return self._members
+
+    def _read(self) -> tuple[list[bytes], list[bytes]]:
+        """Entry lines and their leaf hashes, re-read only when the file grew."""
+        from vatio.ledger import leaf_hash
+
+        path = self.path / "entries.jsonl"
+        size = path.stat().st_size
+        if self._lines is None or self._lines[0] != size:
+            lines = path.read_bytes().split(b"\n")[:-1]
+            self._lines = (size, lines, [leaf_hash(line) for line in lines])
+        return self._lines[1], self._lines[2]
 
     def append_round(self, entries: list[dict[str, Any]], key: Any) -> tuple[list[int], str]:
         """Append one round's entries and sign a checkpoint over them; (indices, note)."""
@@ -128,16 +144,16 @@ class FlLedger:
         """
         from vatio.ledger import MerkleTree
 
-        leaves = self.log.leaves()
+        lines, leaves = self._read()
         tree = MerkleTree(leaves[:size])
         request: dict[str, Any] = {"checkpoint": self.log.checkpoint_at(size), "size": size}
         if previous_size:
             request["previous_size"] = previous_size
             request["consistency"] = _b64s(tree.consistency_proof(previous_size, size))
         if update_index is not None and update_index < size:
-            entry = next(e for e in self.log.entries() if e.index == update_index)
+            entry = json.loads(lines[update_index])["entry"]
             request["update_index"] = update_index
-            request["update_entry"] = json.dumps(entry.entry, sort_keys=True)
+            request["update_entry"] = json.dumps(entry, sort_keys=True)
             request["inclusion"] = _b64s(tree.inclusion_proof(update_index, size))
         return request
 

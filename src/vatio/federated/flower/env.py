@@ -52,8 +52,15 @@ def flower_version() -> str:
 
 def process_env(home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of one Flower process: offline switches and its own FLWR_HOME."""
+    import sys
+
     env = dict(os.environ if base is None else base)
     env.update(OFFLINE_ENV)
+    # Flower starts its own commands (flower-superexec, flwr-clientapp) by name.
+    scripts = str(Path(sys.executable).parent)
+    path = env.get("PATH", "")
+    if scripts not in path.split(os.pathsep):
+        env["PATH"] = scripts + (os.pathsep + path if path else "")
     env["FLWR_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     return env

@@ -59,7 +59,7 @@ def prepare_process(plan: Any, index: int) -> None:
 
 def warm_up_ledger(key: Any) -> None:
     """Import the ledger code and run one signature and check, so forks start warm."""
-    from vatio.federated import digest, protocol, witness  # noqa: F401
+    from vatio.federated import digest, ledger, protocol, witness  # noqa: F401
     from vatio.ledger import checkpoint, merkle, note  # noqa: F401
 
     if key is not None:

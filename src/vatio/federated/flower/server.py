@@ -113,6 +113,7 @@ class VatioServer:
         self.initial_metrics: dict[str, float] = {}
         self.final: dict[str, Any] = {}
         self.members = ledger.members() if ledger is not None else []
+        self.pending_cosignatures: list[str] = []
 
     # -- hooks given to the strategy ------------------------------------------------------
     def grid(self, grid: Any) -> Any:
@@ -175,7 +176,7 @@ class VatioServer:
         entry.status = "ok"
         cosigned = str(record.get("cosigned") or "")
         if cosigned:
-            self._merge_cosignature(cosigned)
+            self.pending_cosignatures.append(cosigned)
         if kind != "train":
             return True, ""
         arrays = _reply_arrays(reply)
@@ -230,19 +231,28 @@ class VatioServer:
         state.ledger_cpu_s += time.process_time() - cpu0
         return decision.accepted, decision.reason or ""
 
-    def _merge_cosignature(self, note: str) -> None:
+    def merge_cosignatures(self) -> None:
+        """Write the cosignatures received in one exchange, one file write per checkpoint."""
         from vatio.ledger import parse_checkpoint
 
-        try:
-            cp, _ = parse_checkpoint(note)
-        except Exception:
+        notes, self.pending_cosignatures = self.pending_cosignatures, []
+        if self.ledger is None or not notes:
             return
         cpu0 = time.process_time()
-        names = self.ledger.add_cosignatures(cp.size, [note]) if self.ledger else []
-        for state in self.rounds:
-            if state.checkpoint_size == cp.size:
-                state.cosigners.extend(names)
-                state.ledger_cpu_s += time.process_time() - cpu0
+        by_size: dict[int, list[str]] = {}
+        for note in notes:
+            try:
+                cp, _ = parse_checkpoint(note)
+            except Exception:
+                continue
+            by_size.setdefault(cp.size, []).append(note)
+        for size, group in by_size.items():
+            names = self.ledger.add_cosignatures(size, group)
+            for state in self.rounds:
+                if state.checkpoint_size == size:
+                    state.cosigners.extend(names)
+                    state.ledger_cpu_s += time.process_time() - cpu0
+                    cpu0 = time.process_time()
 
     def close_round(self, number: int, arrays: dict[str, Any] | None, metrics: dict) -> None:
         state = next((r for r in self.rounds if r.number == number), None)
@@ -260,6 +270,9 @@ class VatioServer:
             state.aggregate_digest = arrays_digest(arrays)
         if self.ledger is None:
             return
+        final = None
+        if number == self.rounds_planned and arrays is not None:
+            final = self._final_entry(arrays)  # saves the model file: not ledger work
         cpu0 = time.process_time()
         for c in state.clients.values():
             if c.status in ("failed", "missing"):
@@ -284,8 +297,8 @@ class VatioServer:
             }
         )
         state.entries.append({"kind": fl_ledger.ROUND, **self.round_summary(state)})
-        if number == self.rounds_planned and arrays is not None:
-            state.entries.append(self._final_entry(arrays))
+        if final is not None:
+            state.entries.append(final)
         indices, _ = self.ledger.append_round(state.entries, self.server_key)
         for entry, index in zip(state.entries, indices, strict=True):
             if entry["kind"] == fl_ledger.UPDATE:
@@ -369,7 +382,8 @@ class VatioServer:
             record = dict(reply.content.config_records.get(RECORD, {}))
             note = str(record.get("cosigned") or "")
             if note:
-                self._merge_cosignature(note)
+                self.pending_cosignatures.append(note)
+        self.merge_cosignatures()
 
     def results(self) -> dict[str, Any]:
         rounds = []
@@ -477,6 +491,7 @@ def _round_trip(grid: Any, hook: VatioServer, messages: list, timeout: float | N
             original = by_id.get(reply.metadata.reply_to_message_id)
             if original is not None:
                 kept.append(Message(Error(ERROR_REJECTED, f"vatio: {reason}"), reply_to=original))
+    hook.merge_cosignatures()
     for msg in messages:
         node = msg.metadata.dst_node_id
         if node not in answered:

@@ -110,6 +110,12 @@ class TaskLoop:
 
         if self._client is None:
             self._client = _client(self.address)
+            # Everything imported so far is shared with the children: keep the garbage
+            # collector off it, so that a child's collection neither scans nor copies it.
+            import gc
+
+            gc.collect()
+            gc.freeze()
         self.reap()
         response = self._client.AcquireTask(
             AcquireTaskRequest(supported_task_types=[self.task_type], agentapp_fab_hashes=[])
