@@ -292,12 +292,15 @@ def markdown(
         "local epochs, which converges more slowly (client drift), more so on non-IID shards.",
         "- Ledger energy is estimated from its CPU time × the round's measured J per "
         "CPU-second; the round's energy is the process trees of all parties during the round.",
+        '- "machine" is the machine\'s estimated energy over the run, other jobs included; '
+        '"launcher tree" is vatio\'s share for the whole federated run.',
         "",
     ]
     if stock is not None:
         lines.insert(
             lines.index("### Notes") + 2,
-            f"- Stock executor run: {stock['fl_wall_s']:.1f} s wall for the same run.",
+            f"- Stock executor run: {stock['fl_wall_s']:.1f} s wall for the same run (load "
+            f"average {stock['load_before']:.1f} before it; compare with the warm runs' loads).",
         )
     return "\n".join(lines)
 

@@ -131,6 +131,15 @@ def test_a_federated_run_with_a_crash_and_an_unlisted_client(tmp_path, network_l
     assert traced["clients"] == [ok["client"]] and len(traced["rounds"]) == 2
     section = fl_section(summary["folder"])
     assert section["tables"][0]["rows"] and section["ledger"]["verified"]
+    import io
+
+    from rich.console import Console
+
+    from vatio.federated import render
+
+    out = io.StringIO()
+    render.run_summary(Console(file=out, width=160), summary)
+    assert "crashed (-9)" in out.getvalue() and "unlisted key" in out.getvalue()
 
     # `vatio fl verify`: the run verifies; a copy with one byte changed does not.
     _cli_verify(Path(summary["folder"]), tmp_path)

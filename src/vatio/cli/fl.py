@@ -301,6 +301,8 @@ def verify_cmd(
     ledger = folder / "ledger" if (folder / "ledger").is_dir() else folder
     if not (ledger / "entries.jsonl").is_file():
         raise InputError(f"{folder} is not a federated run's ledger.", "Give .vatio/fl/RUN_ID.")
+    if members is not None and not members.is_file():
+        raise InputError(f"The membership file {members} does not exist.")
     report = verify_fl_log(ledger, quorum=quorum, members_file=members)
     if json_output:
         from vatio.cli.output import print_json

@@ -246,7 +246,7 @@ def verify_fl_log(
     members_file: str | Path | None = None,
     trusted_server_vkey: str | None = None,
 ) -> FlVerifyReport:
-    """Check a run's ledger: every byte, entry order, signatures, and each round's quorum.
+    """Check a run's ledger (its folder or the run's): every byte, order, signatures, quorum.
 
     The whole log is checked with vatio.ledger's verify_log (changed bytes,
     removed or reordered entries, forged or unknown signatures, derived files).
@@ -261,6 +261,8 @@ def verify_fl_log(
     from vatio.ledger.checkpoint import count_valid
 
     folder = Path(folder)
+    if (folder / "ledger" / "entries.jsonl").is_file():  # a run folder, .vatio/fl/RUN_ID
+        folder = folder / "ledger"
     problems: list[dict[str, str]] = []
     verifiers = None
     if trusted_server_vkey:

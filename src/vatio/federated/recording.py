@@ -194,6 +194,10 @@ class TreeRecorder:
         tracker.start()
         return tracker.run_id
 
+    def set_schedule(self, plan: dict[str, Any]) -> None:
+        """The green-hours plan the run followed, in the parent run's record."""
+        self.trackers["run"].schedule = plan  # TODO(record): the recorder's schedule field
+
     def set_extension(self, key: str, name: str, section: dict[str, Any]) -> None:
         """Attach a typed section to one party's record (applied when it stops)."""
         self.extensions.setdefault(key, {})[name] = section

@@ -216,18 +216,21 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     left.set_ylabel("energy (J, process tree)")
     left.set_title("Energy per client")
     rounds = [r["round"] for r in summary["rounds"]]
-    right.plot(
-        rounds,
-        [r["metrics"].get("accuracy") for r in summary["rounds"]],
-        "o-",
-        color="#1f5fa0",
-        label="accuracy",
-    )
-    right.set_xlabel("round")
-    right.set_ylabel("accuracy")
+    whole = [r.get("processes_j") for r in summary["rounds"]]
+    use_whole = all(v is not None for v in whole)
     twin = right.twinx()
-    twin.bar(rounds, [r["energy_j"] for r in summary["rounds"]], alpha=0.3, color="#c07a2c")
-    twin.set_ylabel("energy per round (J)")
+    twin.bar(rounds, whole if use_whole else [r["energy_j"] for r in summary["rounds"]],
+             alpha=0.35, color="#c07a2c")  # fmt: skip
+    twin.set_ylabel(
+        "energy per round (J, all processes)" if use_whole else "energy per round (J, apps)"
+    )
+    right.plot(rounds, [r["metrics"].get("accuracy") for r in summary["rounds"]], "o-",
+               color="#1f5fa0", label="accuracy")  # fmt: skip
+    right.set_zorder(twin.get_zorder() + 1)
+    right.patch.set_visible(False)
+    right.set_xticks(rounds)
+    right.set_xlabel("round")
+    right.set_ylabel("accuracy (test split)")
     right.set_title("Accuracy and energy per round")
     fig.tight_layout()
     save_png(fig, path)

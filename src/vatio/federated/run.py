@@ -280,6 +280,8 @@ def execute(
             raise VatioError("Interrupted while waiting for the green window; nothing ran.")
     recorder = TreeRecorder(zone=options.zone, store=options.store, name="fl")
     run_id = recorder.start_run()
+    if green is not None:
+        recorder.set_schedule(green.record)
     folder = (options.root / run_id).resolve()
     folder.mkdir(parents=True, exist_ok=False)
     slots = [list(s) for s in green.slots] if green is not None and green.slots else None

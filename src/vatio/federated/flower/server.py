@@ -44,6 +44,7 @@ class ClientRound:
     samples: int = 0
     update_index: int | None = None
     ledger_cpu_s: float = 0.0
+    other: dict[str, dict[str, float]] = field(default_factory=dict)  # evaluate, query
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +59,7 @@ class ClientRound:
             "num_examples": self.num_examples,
             "samples": self.samples,
             "ledger_cpu_s": self.ledger_cpu_s,
+            "other": self.other,
         }
 
 
@@ -190,6 +192,28 @@ class VatioServer:
         if self.ledger is None:
             return True, ""
         return self._check(state, entry, record)
+
+    def take_other(self, kind: str, messages: list, replies: list) -> None:
+        """Evaluate and query exchanges: their bytes and energy join the current round."""
+        if not self.rounds:
+            return
+        state = self.rounds[-1]
+        for msg in messages:
+            entry = state.clients.setdefault(msg.metadata.dst_node_id,
+                                             ClientRound(msg.metadata.dst_node_id))  # fmt: skip
+            other = entry.other.setdefault(kind, {"bytes_down": 0, "bytes_up": 0, "energy_j": 0.0})
+            other["bytes_down"] += int(sum(r.count_bytes() for r in msg.content.values()))
+        for reply in replies:
+            entry = state.clients.get(reply.metadata.src_node_id)
+            if entry is None or reply.has_error():
+                continue
+            other = entry.other.setdefault(kind, {"bytes_down": 0, "bytes_up": 0, "energy_j": 0.0})
+            other["bytes_up"] += int(
+                sum(r.count_bytes() for k, r in reply.content.items() if k != RECORD)
+            )
+            record = dict(reply.content.config_records.get(RECORD, {}))
+            measure = json.loads(str(record.get("measure") or "{}"))
+            other["energy_j"] += float(measure.get("energy_j") or 0.0)
 
     def _check(self, state: RoundState, entry: ClientRound, record: dict) -> tuple[bool, str]:
         from vatio.federated import ledger as fl_ledger
@@ -479,6 +503,7 @@ def _round_trip(grid: Any, hook: VatioServer, messages: list, timeout: float | N
     wait = min(timeout or hook.round_timeout_s, hook.round_timeout_s)
     replies = _collect(grid, messages, wait, hook.poll_s, sent=by_id)
     if state is None:
+        hook.take_other(kind, messages, replies)
         return replies
     answered = set()
     kept = []
