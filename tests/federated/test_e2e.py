@@ -85,7 +85,7 @@ def test_a_federated_run_with_a_crash_and_an_unlisted_client(tmp_path, network_l
 
     options = FlOptions(
         clients=2, rounds=2, crash_client=1, crash_round=2, unlisted_client=1, quorum=1,
-        round_timeout_s=5.0, root=tmp_path / "fl", store=True,
+        round_timeout_s=10.0, root=tmp_path / "fl", store=True,
     )  # fmt: skip
     seen = []
     summary = execute(options, on_round=lambda done, total: seen.append((done, total)))
@@ -140,6 +140,20 @@ def test_a_federated_run_with_a_crash_and_an_unlisted_client(tmp_path, network_l
     out = io.StringIO()
     render.run_summary(Console(file=out, width=160), summary)
     assert "crashed (-9)" in out.getvalue() and "unlisted key" in out.getvalue()
+
+    # Federated vs centralised, from this run and a baseline trained here.
+    from vatio.federated.centralised import train_pooled
+    from vatio.federated.compare import compare
+
+    plan = summary["plan"]
+    central = train_pooled({k: plan[k] for k in ("seed", "model", "rounds", "local_epochs",
+                                                 "batch_size", "learning_rate")})  # fmt: skip
+    central.update(wall_s=1.0, record={"energy_j": 3.0, "low_j": 1.5, "high_j": 3.2})
+    result = compare(summary, central, link="4g")
+    assert result["federated"]["bytes_moved"] == summary["bytes"]["down"] + summary["bytes"]["up"]
+    assert result["centralised"]["bytes_moved"] > 0 and result["advisor"]["verdict"]
+    comm = result["federated"]["communication_j"]
+    assert comm["low"] <= comm["central"] <= comm["high"]
 
     # `vatio fl verify`: the run verifies; a copy with one byte changed does not.
     _cli_verify(Path(summary["folder"]), tmp_path)

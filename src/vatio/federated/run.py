@@ -377,10 +377,18 @@ def summarise(
     entries = report.log.get("checked_entries") or 0
     records = {key: _record(result) for key, result in recorder.results.items()}
     clients = []
+    nodes = _node_ids(folder, len(plan.clients))
     for c in plan.clients:
         rec = records.get(f"client-{c.index}", {})
         rounds = [
-            next((p for p in r.get("per_client", []) if p.get("client") == c.client_id), None)
+            next(
+                (
+                    p
+                    for p in r.get("per_client", [])
+                    if p.get("client") == c.client_id or p.get("node_id") == nodes.get(c.index)
+                ),
+                None,
+            )
             for r in results.get("rounds", [])
         ]
         ok = [p for p in rounds if p and p.get("status") == "ok"]
@@ -436,6 +444,22 @@ def summarise(
         "green": green,
         "records": records,
     }
+
+
+def _node_ids(folder: Path, clients: int) -> dict[int, int]:
+    """Client index -> Flower node id, from each SuperNode's log (a reply may never come)."""
+    import re
+
+    out = {}
+    for index in range(clients):
+        try:
+            text = (folder / "logs" / f"supernode-{index}.log").read_text(errors="replace")
+        except OSError:
+            continue
+        found = re.search(r"SuperNode ID: (\d+)", text)
+        if found:
+            out[index] = int(found.group(1))
+    return out
 
 
 def _task_failures(folder: Path, index: int) -> list[dict[str, Any]]:
