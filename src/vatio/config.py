@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,12 +63,47 @@ class ScheduleSettings(BaseModel):
     min_chunk: str | None = None
 
 
+class PowerSettings(BaseModel):
+    """`[tool.vatio.power]`: a power setting chosen by `vatio power sweep`, for `vatio power apply`.
+
+    Unset fields leave that knob as it is. Machine knobs (GPU, cpufreq) change the
+    whole machine until `vatio power restore`; `threads` and `cores` apply to the
+    process `vatio power apply -- CMD` starts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    gpus: list[int] | None = Field(None, description="GPU indices the GPU fields apply to")
+    gpu_power_limit_w: float | None = Field(None, gt=0, le=5000)
+    gpu_max_clock_mhz: int | None = Field(None, gt=0, le=10000)
+    gpu_memory_clock_mhz: int | None = Field(None, gt=0, le=50000)
+    cpu_max_freq_khz: int | None = Field(None, gt=0, le=20_000_000)
+    cpu_governor: str | None = None
+    cpu_epp: str | None = None
+    cpu_max_perf_pct: int | None = Field(None, ge=1, le=100)
+    threads: int | None = Field(None, ge=1, le=4096)
+    cores: int | None = Field(None, ge=1, le=4096)
+
+
+class LedgerSettings(BaseModel):
+    """`[tool.vatio.ledger]`: the key that signs the run log, and keys trusted to verify it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str | None = Field(None, description="path of this machine's Ed25519 signing key")
+    trusted_keys: list[str] = Field(
+        default_factory=list, description="verifier keys (vkey text or files) of other signers"
+    )
+
+
 class Profile(BaseModel):
     """Validated settings; every field has a safe default except the grid zone."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    zone: str | None = Field(None, description="grid zone for carbon (e.g. ES, FR, DE, USA)")
+    zone: str | None = Field(
+        None, description="grid zone for carbon (e.g. ES, US-CAL-CISO, gcp:us-west2)"
+    )
     pue: float = Field(1.0, ge=1.0, le=5.0, description="power usage effectiveness")
     intensity: Literal["lca", "direct"] = Field("lca", description="life-cycle or direct")
     store: str | None = Field(None, description="SQLAlchemy URL or SQLite path")
@@ -77,6 +112,7 @@ class Profile(BaseModel):
     cpu_tdp_w: float | None = Field(None, gt=0, le=5000, description="override the CPU TDP")
     memory_w_per_gb: float = Field(0.3725, gt=0, le=10, description="memory power model")
     name: str | None = Field(None, description="default run name")
+    project: str | None = Field(None, description="project the runs belong to (team stores)")
     provider: Literal["electricitymaps", "ukgrid"] | None = Field(
         None, description="live carbon-intensity source used for scheduling (opt-in, online)"
     )
@@ -87,6 +123,8 @@ class Profile(BaseModel):
     report: ReportSettings = Field(default_factory=ReportSettings, description="report settings")
     check: CheckSettings = Field(default_factory=CheckSettings, description="checklist settings")
     schedule: ScheduleSettings | None = Field(None, description="default greenest-run settings")
+    power: PowerSettings | None = Field(None, description="power setting for `vatio power apply`")
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings, description="signed run log")
 
     @field_validator("interval", "idle_baseline", mode="before")
     @classmethod
@@ -111,24 +149,35 @@ def find_profile_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
     for folder in (cwd, *cwd.parents):
         candidate = folder / "vatio.toml"
         if candidate.is_file():
-            return candidate, _read_toml(candidate)
+            return candidate, _table(_read_toml(candidate), candidate)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("vatio")
+            tool = _read_toml(pyproject).get("tool")
+            table = tool.get("vatio") if isinstance(tool, dict) else None
             if table is not None:
-                return pyproject, table
+                return pyproject, _table(table, pyproject)
     return None
 
 
+def _table(table: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ProfileError(f"{path}: the vatio settings must be a table, not a value.")
+    return table
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    from vatio.userfiles import read_user_text
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
+        text = read_user_text(path, "profile", 8 * 1024 * 1024)
+        data = tomllib.loads(text)
+    except InputError as error:
+        raise ProfileError(error.message, error.hint) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
         raise ProfileError(f"{path} is not valid TOML: {error}.", "Fix the syntax.") from None
-    except OSError as error:
-        raise ProfileError(f"Cannot read {path}: {error.strerror}.") from None
-    if path.name == "vatio.toml" and "tool" in data and "vatio" in data["tool"]:
-        return data["tool"]["vatio"]
+    tool = data.get("tool")
+    if path.name == "vatio.toml" and isinstance(tool, dict) and "vatio" in tool:
+        return tool["vatio"]
     return data
 
 
@@ -136,8 +185,12 @@ def load_profile(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    label: Callable[[str], str] | None = None,
 ) -> tuple[Profile, dict[str, str]]:
-    """The resolved profile and, for each set key, the source it came from."""
+    """The resolved profile and, for each set key, the source it came from.
+
+    `label(key)` names where an override came from (default: the CLI flag).
+    """
     cwd = cwd or Path.cwd()
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -156,7 +209,7 @@ def load_profile(
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
-            sources[key] = f"--{key.replace('_', '-')} flag"
+            sources[key] = label(key) if label else f"--{key.replace('_', '-')} flag"
     try:
         profile = Profile(**values)
     except ValidationError as error:
@@ -170,7 +223,8 @@ def _check_keys(table: Mapping[str, Any], where: str) -> None:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(known)}."
-            raise ProfileError(f"{where}: unknown key `{key}`.", hint)
+            shown = f"`{key}`" if str(key).isprintable() else repr(key)
+            raise ProfileError(f"{where}: unknown key {shown}.", hint)
 
 
 def _profile_error(

@@ -33,3 +33,17 @@ def save_png(figure: Any, path: Path | str) -> None:
         raise InputError(f"Cannot write the plot {str(path)!r}: {error.strerror}.") from None
     finally:
         plt.close(figure)
+
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: Path | str | None, store: str | None = None) -> Path | None:
+    """Before any work: the plot can be written there, as PNG/SVG/PDF, and matplotlib is here."""
+    if path is None:
+        return None
+    from vatio.userfiles import check_output_path
+
+    checked = check_output_path(path, "plot", protect=[store], suffixes=PLOT_SUFFIXES)
+    pyplot()
+    return checked

@@ -48,16 +48,26 @@ def supervise(
     new_session: bool = False,
     timeout_s: float | None = None,
     on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
+    identity: dict[str, Any] | None = None,
+    kill_after_s: float | None = None,
 ) -> Outcome:
     """Run `command` and wait; never raises for the child's sake.
 
     `new_session` puts the child in its own process group (to suspend it as a
     whole); `on_spawn` may start helpers around the child and return their
-    clean-up; `timeout_s` stops the child (SIGTERM, then SIGKILL) when it runs long.
+    clean-up; `timeout_s` stops the child (SIGTERM, then SIGKILL) when it runs long;
+    `identity` ({"user", "group", "extra_groups"}) runs it as another user.
+    `kill_after_s` (like timeout(1)'s --kill-after) sends SIGKILL to a child still
+    alive that long after vatio forwarded it a stop signal.
     """
     try:
         child = subprocess.Popen(
-            command, env=env, stdout=stdout, stderr=stderr, start_new_session=new_session
+            command,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=new_session,
+            **(identity or {}),
         )
     except FileNotFoundError:
         return Outcome(127, "failed", f"command not found: {command[0]}")
@@ -67,9 +77,22 @@ def supervise(
         return Outcome(126, "failed", f"cannot execute {command[0]}: {error.strerror}")
 
     received: list[int] = []
+    grace = KILL_GRACE_S if kill_after_s is None else kill_after_s
+    forced: list[float] = []
+    timer: list[threading.Timer] = []
+
+    def force_kill() -> None:
+        if child.poll() is None:
+            forced.append(grace)
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
 
     def forward(signum: int, _frame: Any) -> None:
         received.append(signum)
+        if not timer and grace > 0 and signum != signal.SIGINT:
+            timer.append(threading.Timer(grace, force_kill))
+            timer[0].daemon = True
+            timer[0].start()
         if signum == signal.SIGINT and not new_session and terminal_delivers_sigint():
             return
         with contextlib.suppress(ProcessLookupError):
@@ -91,10 +114,20 @@ def supervise(
                 child.kill()
                 returncode = child.wait()
     finally:
+        for pending in timer:
+            pending.cancel()
         if cleanup is not None:
             cleanup()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if forced:
+        name = signal.Signals(next(s for s in received if s != signal.SIGINT)).name
+        return Outcome(
+            128 + signal.SIGKILL,
+            "killed",
+            f"ignored {name} for {forced[0]:g} s; killed with SIGKILL",
+            received,
+        )
     if timed_out:
         return Outcome(
             TIMEOUT_EXIT, "killed", f"stopped after the {timeout_s:g} s timeout", received

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 
@@ -22,15 +23,43 @@ _NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z
 _COMPOUND = re.compile(r"([0-9]*\.?[0-9]+)\s*([a-zA-Z]+)")
 
 
-def parse_duration(text: str | float | int, *, what: str = "duration") -> float:
+#: the longest duration any vatio option accepts (ten years)
+MAX_DURATION_S = 10 * 365 * 86400.0
+
+
+def parse_duration(
+    text: str | float | int,
+    *,
+    what: str = "duration",
+    allow_zero: bool = True,
+    maximum: float = MAX_DURATION_S,
+) -> float:
     """Seconds from '90', '90s', '1.5h', '30m', '1h30m' or a number of seconds."""
+    if isinstance(text, bool):
+        raise InputError(f"The {what} {text!r} is not a length of time.", "Use e.g. 10s or 3h.")
     if isinstance(text, int | float):
         seconds = float(text)
     else:
         seconds = _parse_compound_duration(str(text), what)
+    if not math.isfinite(seconds):
+        raise InputError(f"The {what} {text!r} is not a finite length.", "Use e.g. 10s or 3h.")
     if seconds < 0:
         raise InputError(f"The {what} {text!r} is negative.", "Give a positive length such as 10s.")
+    if seconds == 0 and not allow_zero:
+        raise InputError(f"The {what} {text!r} is zero.", "Give a positive length such as 10s.")
+    if seconds > maximum:
+        raise InputError(
+            f"The {what} {text!r} is longer than vatio accepts ({_human(maximum)}).",
+            f"Give at most {_human(maximum)}.",
+        )
     return seconds
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("years", 365 * 86400.0), ("days", 86400.0), ("h", 3600.0), ("s", 1.0)):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 def _parse_compound_duration(text: str, what: str) -> float:
@@ -95,3 +124,24 @@ def parse_time(text: str, *, what: str = "time") -> datetime:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # naive means this machine's local time
     return moment.astimezone(UTC)
+
+
+def parse_number(
+    text: str | float,
+    *,
+    what: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """A finite number from user text, or one sentence naming the option and the value."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"The {what} {text!r} is not a number.", "Give e.g. 1.2.") from None
+    if not math.isfinite(value):
+        raise InputError(f"The {what} {text!r} is not a finite number.", "Give e.g. 1.2.")
+    if minimum is not None and value < minimum:
+        raise InputError(f"The {what} {text!r} is below {minimum:g}.")
+    if maximum is not None and value > maximum:
+        raise InputError(f"The {what} {text!r} is above {maximum:g}.")
+    return value

@@ -17,7 +17,8 @@ def record(kind: str = "run", **fields: Any) -> dict[str, Any]:
     schedule = fields.pop("schedule", None)
     data = make_result(**fields).to_dict()
     data["kind"] = kind
-    data["schedule"] = schedule
+    if schedule is not None:
+        data["extensions"] = {**data.get("extensions", {}), "schedule": schedule}
     return data
 
 
@@ -54,6 +55,7 @@ def make_context(tmp_path):
             records=list(records),
             installed={"numpy": "2.0.0"} if installed is None else installed,
             environment=environment or {"kinds": ["venv"], "prefix": "/p"},
+            gpu_capabilities=[],
         )
 
     return build

@@ -144,10 +144,14 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path):
     done = vatio("run", "--", PY, "-c", "pass", cwd=project)
     assert done.returncode == 2
     assert "`pue` = 0.2" in done.stderr and "Traceback" not in done.stderr
+    missing = vatio("runs", "show", "doesnotexist", store=tmp_path / "v.db")
+    assert missing.returncode == 2 and "There is no run store" in missing.stderr
+    assert not (tmp_path / "v.db").exists()  # reading never creates a store
+    zone = vatio("run", "--zone", "Atlantis", "--", "true", store=tmp_path / "v.db")
+    assert zone.returncode == 2 and "Unknown grid zone 'ATLANTIS' (from --zone flag)" in zone.stderr
+    assert vatio("run", "--", "true", store=tmp_path / "v.db").returncode == 0
     unknown = vatio("runs", "show", "doesnotexist", store=tmp_path / "v.db")
     assert unknown.returncode == 2 and "No run with id" in unknown.stderr
-    zone = vatio("run", "--zone", "Atlantis", "--", "true", store=tmp_path / "v.db")
-    assert zone.returncode == 2 and "Unknown grid zone" in zone.stderr
 
 
 def test_hardware_lists_sources(tmp_path):
@@ -165,7 +169,7 @@ def test_greenest_run_records_its_plan(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
-    plan = record["schedule"]
+    plan = record["extensions"]["schedule"]
     assert plan["mode"] == "window" and plan["zone"] == "FR"
     assert "typical-year proxy" in plan["source"]
 

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from tests.cli.helpers import vatio
+from tests.report.records import save
 from vatio.measure.result import DeviceEnergy, RunResult
 from vatio.store.runstore import open_store
 
@@ -25,17 +26,16 @@ def _fake_run(i: int, joules: float) -> RunResult:
 @pytest.fixture
 def store(tmp_path):
     path = tmp_path / "v.db"
-    runs = open_store(str(path))
     base = [100, 101, 99, 100.5, 99.5]
-    for i, joules in enumerate(base):
-        runs.finish(_fake_run(i, joules))
-        runs.tag(f"run{i:04d}", "main")
-    for i, joules in enumerate([v * 1.25 for v in base], start=10):
-        runs.finish(_fake_run(i, joules))
-        runs.tag(f"run{i:04d}", "slow")
-    for i, joules in enumerate([100.3, 99.7, 100.8, 99.2, 100.1], start=20):
-        runs.finish(_fake_run(i, joules))
-        runs.tag(f"run{i:04d}", "same")
+    groups = (
+        (0, base, "main"),
+        (10, [v * 1.25 for v in base], "slow"),
+        (20, [100.3, 99.7, 100.8, 99.2, 100.1], "same"),
+    )
+    for start, values, tag in groups:
+        for i, joules in enumerate(values, start=start):
+            save(path, _fake_run(i, joules))
+            open_store(str(path)).tag(f"run{i:04d}", tag)
     return path
 
 

@@ -144,7 +144,8 @@ def test_an_edit_is_located_and_named(logdir):
     (logdir / fmt.ENTRIES).write_bytes(b"".join(lines))
     r = verify_log(logdir)
     digest = [p for p in r.problems if p.kind == "digest-mismatch"]
-    assert digest and digest[0].where == "entries.jsonl lines 4–4", r.problems
+    assert digest and digest[0].where == "entries.jsonl line 4", r.problems
+    assert digest[0].detail == "the root signed in checkpoints/4 no longer matches entry 3"
 
 
 @pytest.mark.parametrize(

@@ -257,7 +257,7 @@ def test_git_missing_gives_none_and_a_note(monkeypatch: pytest.MonkeyPatch, tmp_
     def no_git(*args: Any, **kwargs: Any) -> Any:
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(subprocess, "Popen", no_git)
+    monkeypatch.setattr(manifest, "_MeteredPopen", no_git)
     errors: list[str] = []
     assert git_info(tmp_path, errors) is None
     assert errors and "not found" in errors[0]
@@ -277,6 +277,7 @@ def test_git_timeout_leaves_field_none(monkeypatch: pytest.MonkeyPatch, tmp_path
             self.key = " ".join(argv[1:])
             self.returncode = 0
             self.killed = False
+            self.cpu_s = 0.0
 
         def communicate(self, timeout: float | None = None) -> tuple[str, str]:
             if self.key.startswith("status") and not self.killed:
@@ -286,7 +287,7 @@ def test_git_timeout_leaves_field_none(monkeypatch: pytest.MonkeyPatch, tmp_path
         def kill(self) -> None:
             self.killed = True
 
-    monkeypatch.setattr(subprocess, "Popen", FakeProc)
+    monkeypatch.setattr(manifest, "_MeteredPopen", FakeProc)
     errors: list[str] = []
     assert git_info(tmp_path, errors) == {"commit": "abc123", "branch": "main", "dirty": None}
     assert errors == ["git: `git status --porcelain` timed out after 2 s"]

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from vatio.carbon.accounting import run_carbon
+from vatio.config import Profile
 from vatio.measure.result import DeviceEnergy, PhaseResult, RunResult
-from vatio.store.runstore import RunStore
+from vatio.record.context import RecordContext
+from vatio.record.recorder import Entry, Recorder, record_text
 
 START = datetime(2022, 6, 1, 10, 0, tzinfo=UTC)  # inside the bundled hourly ES data
 PACKAGES = {"numpy": "2.0.0", "torch": "2.3.0", "vatio": "0.1.0"}
@@ -152,10 +154,12 @@ def make_result(
 
 
 def save(store: Path | str, result: RunResult, kind: str = "run") -> dict[str, Any]:
-    """Write the run to the store as vatio does, and return the record the store gives back."""
+    """Write the run as it is (no new carbon or profile) through vatio's recording path —
+    store and signed log — and return the record the store gives back."""
     if "://" not in str(store):
         Path(store).parent.mkdir(parents=True, exist_ok=True)
-    run_store = RunStore(f"sqlite:///{store}" if "://" not in str(store) else str(store))
-    run_store.begin(result, kind=kind)
-    run_store.finish(result)
-    return run_store.get(result.id)
+    recorder = Recorder(RecordContext.build(Profile(store=str(store))))
+    record, text = record_text(result)
+    outcome = recorder.write([Entry(record, text, kind, None)])
+    assert outcome.store_error is None, outcome.store_error
+    return recorder.open_store().get(result.id)

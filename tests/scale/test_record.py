@@ -22,6 +22,6 @@ def test_study_record_and_reused_ids(tmp_path):
     assert saved["status"] == "completed"
     assert saved["summary"]["kind"] == "scale-study"
     assert saved["summary"]["energy_j"] is None  # the configurations' runs hold the energy
-    assert saved["profile"]["scale"]["advice"] == {}
+    assert saved["extensions"]["scale_study"]["advice"] == {}
     with pytest.raises(InputError, match="already in the store"):
         StudyRecord("exp1", spec, profile, tmp_path)

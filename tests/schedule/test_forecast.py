@@ -113,20 +113,20 @@ def test_bad_json_names_the_line_or_entry(tmp_path):
         load_forecast(
             write(tmp_path, "f.json", '[{"time": "2026-11-26T00:00Z", "intensity": 1}, {}]')
         )
-    with pytest.raises(InputError, match="Cannot read the forecast file"):
+    with pytest.raises(InputError, match=r"forecast file .* does not exist"):
         load_forecast(tmp_path / "missing.csv")
 
 
 def test_typical_year_proxy_maps_same_hour_and_leap_day():
-    history = load_hourly("ES", 2022)
+    history = load_hourly("ES", 2023)  # the latest bundled year of ES
     start = datetime(2028, 2, 28, 22, 30, tzinfo=UTC)
     proxy = typical_year_proxy("ES", start, start + timedelta(hours=27))
     assert proxy.start == datetime(2028, 2, 28, 22, tzinfo=UTC) and proxy.step_s == 3600
     assert len(proxy.values) == 28
-    feb28 = int((datetime(2022, 2, 28, tzinfo=UTC) - history.start).total_seconds() // 3600)
+    feb28 = int((datetime(2023, 2, 28, tzinfo=UTC) - history.start).total_seconds() // 3600)
     assert proxy.values[0] == history.values[feb28 + 22]
     assert proxy.values[2] == history.values[feb28]  # 29 Feb 00:00 -> 28 Feb 00:00
-    assert "proxy" in proxy.source and "not a forecast" in proxy.source and "2022" in proxy.source
+    assert "proxy" in proxy.source and "not a forecast" in proxy.source and "2023" in proxy.source
 
 
 def test_typical_year_proxy_wraps_the_year_end():
@@ -160,3 +160,46 @@ def test_seasonal_forecast_error():
     assert exact.mae == pytest.approx(0, abs=1e-9) and exact.n > 0
     real = seasonal_forecast_error(load_hourly("ES", 2022))
     assert 0 < real.mae < 100 and 0 < real.mape_pct < 100
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("true", "True"), ("false", "False"), ('"150"', "'150'"), ("[1]", r"\[1\]"), ("NaN", "nan")],
+)
+def test_json_intensity_must_be_a_real_number(tmp_path, value, shown):
+    """`true` used to be read as 1.0 g/kWh; now the file, entry, key and value are named."""
+    text = (
+        '{"zone": "ES", "forecast": [{"datetime": "2026-11-26T00:00Z", "carbonIntensity": 100},'
+        f' {{"datetime": "2026-11-26T01:00Z", "carbonIntensity": {value}}}]}}'
+    )
+    with pytest.raises(InputError, match=rf"f\.json entry 2, key 'carbonIntensity': .*{shown}"):
+        load_forecast(write(tmp_path, "f.json", text))
+
+
+@pytest.mark.parametrize("value", ["true", "1_000", "nan", "inf", "0x10", "١٢"])
+def test_csv_intensity_must_spell_a_decimal_number(tmp_path, value):
+    text = f"time,intensity\n2026-11-26T00:00Z,10\n2026-11-26T01:00Z,{value}\n"
+    with pytest.raises(InputError, match=rf"f\.csv line 3: .*intensity '{value}'"):
+        load_forecast(write(tmp_path, "f.csv", text))
+
+
+def test_provider_points_reject_booleans():
+    from vatio.carbon.forecast import series_from_points
+
+    with pytest.raises(InputError, match=r"point 2: .*True"):
+        series_from_points(
+            ["2026-11-26T00:00Z", "2026-11-26T01:00Z"],
+            [100, True],
+            ["point 1", "point 2"],
+            name="API",
+            zone="ES",
+            source="test",
+        )
+
+
+def test_good_numbers_still_read(tmp_path):
+    text = "time,intensity\n2026-11-26T00:00Z,1e2\n2026-11-26T01:00Z, 12.5 \n2026-11-26T02:00Z,0\n"
+    assert list(load_forecast(write(tmp_path, "f.csv", text), zone="ES").values) == [100, 12.5, 0]
+    data = '[{"time": "2026-11-26T00:00Z", "intensity": 7}, {"time": "2026-11-26T01:00Z", '
+    data += '"intensity": 7.5}]'
+    assert list(load_forecast(write(tmp_path, "g.json", data), zone="ES").values) == [7, 7.5]

@@ -61,7 +61,7 @@ def test_unwritable_store_saves_the_run_as_json(tmp_path):
         pass
     assert tracker.unsaved_path is not None and tracker.unsaved_path.exists()
     saved = json.loads(tracker.unsaved_path.read_text())
-    assert saved["id"] == tracker.result.id and tracker.store_error
+    assert saved["records"][0]["record"]["id"] == tracker.result.id and tracker.store_error
 
 
 def test_no_zone_means_no_carbon_not_zero(tmp_path):

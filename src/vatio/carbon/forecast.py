@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import numbers
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +32,9 @@ _EM_VALUE = {
     "direct": "carbon intensity gco₂eq/kwh (direct)",
 }
 _FILE_HINT = "A forecast file needs `time,intensity` columns (or the Electricity Maps CSV export)."
+# A decimal number as written in a CSV cell: no `nan`/`inf`, no `1_000`, no non-ASCII digits,
+# all of which Python's float() would accept.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 def parse_time(text: str) -> float:
@@ -42,6 +47,37 @@ def parse_time(text: str) -> float:
 
 def _fmt_s(seconds: float) -> str:
     return f"{seconds / 3600:g} h" if seconds % 900 == 0 else f"{seconds:g} s"
+
+
+def intensity_value(value: object, where: str) -> float:
+    """A finite, non-negative real number from `value` (a number, or text such as a CSV cell).
+
+    Booleans are refused (JSON `true` is not 1 gCO2e/kWh), and so is text that is not a plain
+    decimal number; `where` names the file and row in the error.
+    """
+    if isinstance(value, bool):
+        raise InputError(
+            f"{where}: the intensity {value!r} is a boolean, not a number.",
+            "Give the intensity in gCO2e/kWh as a number, e.g. 123.4.",
+        )
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL.fullmatch(text):
+            raise InputError(
+                f"{where}: cannot read the intensity {value!r}.",
+                "Write it as a decimal number in gCO2e/kWh, e.g. 123.4.",
+            )
+        number = float(text)
+    elif isinstance(value, numbers.Real):  # int, float and numpy's number types
+        number = float(value)
+    else:
+        raise InputError(
+            f"{where}: the intensity {value!r} is not a number.",
+            "Give the intensity in gCO2e/kWh as a number, e.g. 123.4.",
+        )
+    if not math.isfinite(number) or number < 0:
+        raise InputError(f"{where}: the intensity {value!r} is negative or not finite.")
+    return number
 
 
 def series_from_points(
@@ -70,14 +106,7 @@ def series_from_points(
                 f"{name} {where[i]}: cannot read the time {text!r}.",
                 "Use ISO-8601, e.g. 2026-11-28T08:00:00Z (no offset means UTC).",
             ) from None
-        try:
-            v[i] = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise InputError(f"{name} {where[i]}: cannot read the intensity {value!r}.") from None
-        if not math.isfinite(v[i]) or v[i] < 0:
-            raise InputError(
-                f"{name} {where[i]}: the intensity {value!r} is negative or not finite."
-            )
+        v[i] = intensity_value(value, f"{name} {where[i]}")
         if i and t[i] <= t[i - 1]:
             order = "repeats" if t[i] == t[i - 1] else "comes before"
             raise InputError(
@@ -100,14 +129,11 @@ def load_forecast(
     path: str | Path, *, zone: str | None = None, kind: str = "lca"
 ) -> IntensitySeries:
     """A user forecast: CSV `time,intensity`, the Electricity Maps CSV export, or JSON."""
+    from vatio.userfiles import read_user_text
+
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise InputError(
-            f"Cannot read the forecast file {str(path)!r}: {error.strerror}."
-        ) from None
+    text = read_user_text(path, "forecast file", 64 * 1024 * 1024)
     source = f"forecast file {name}"
     if path.suffix.lower() == ".json":
         times, values, where, file_zone = _read_json(text, name)
@@ -182,10 +208,20 @@ def _read_json(text: str, name: str) -> tuple[list, list, list, str | None]:
         raise InputError(f"{name}: expected a list of {{time, intensity}} objects.", _FILE_HINT)
     times, values, where = [], [], []
     for i, item in enumerate(data, start=1):
-        t = item.get("time", item.get("datetime")) if isinstance(item, dict) else None
-        v = item.get("intensity", item.get("carbonIntensity")) if isinstance(item, dict) else None
+        if not isinstance(item, dict):
+            item = {}
+        t = item.get("time", item.get("datetime"))
+        key = next((k for k in ("intensity", "carbonIntensity") if k in item), "intensity")
+        v = item.get(key)
         if t is None or v is None:
             raise InputError(f"{name} entry {i}: needs 'time' (or 'datetime') and 'intensity'.")
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            kind = "a boolean" if isinstance(v, bool) else f"a JSON {type(v).__name__}"
+            raise InputError(
+                f"{name} entry {i}, key {key!r}: the intensity {v!r} is {kind}, not a number.",
+                "Write the intensity in gCO2e/kWh as a JSON number, e.g. 123.4 (no quotes).",
+            )
+        intensity_value(v, f"{name} entry {i}, key {key!r}")
         times.append(t)
         values.append(v)
         where.append(f"entry {i}")
@@ -195,10 +231,10 @@ def _read_json(text: str, name: str) -> tuple[list, list, list, str | None]:
 def typical_year_proxy(
     zone: str, start: datetime, end: datetime, *, kind: str = "lca"
 ) -> IntensitySeries:
-    """Hourly series over [start, end] built from the latest bundled year, same hour of year.
+    """Hourly series over [start, end] built from the zone's latest bundled year, same hour.
 
     Not a forecast: each future hour takes the value of the same month, day and
-    UTC hour of the latest bundled year (29 February takes 28 February).
+    UTC hour of the zone's `proxy_year` (29 February takes 28 February).
     """
     history = latest_hourly(zone, kind)
     ref_year = history.start.year
@@ -217,7 +253,7 @@ def typical_year_proxy(
         times_s=first.timestamp() + 3600.0 * np.arange(hours, dtype=np.float64),
         values=history.values[index].copy(),
         step_s=3600.0,
-        source=f"typical-year proxy from Electricity Maps {ref_year} history "
+        source=f"typical-year proxy from Electricity Maps {history.zone} {ref_year} history "
         f"({kind.upper()}) — not a forecast",
         kind=kind,
         estimated=None if history.estimated is None else history.estimated[index].copy(),

@@ -19,9 +19,9 @@ from vatio.carbon.zones import (
     Zone,
     _data_file,
     _hourly_index,
-    _zone_hint,
     hourly_zones,
     known_zone_codes,
+    proxy_year,
     resolve_zone,
 )
 from vatio.errors import UnknownZoneError
@@ -36,6 +36,7 @@ __all__ = [
     "known_zone_codes",
     "latest_hourly",
     "load_hourly",
+    "proxy_year",
     "resolve_zone",
 ]
 
@@ -99,6 +100,8 @@ def load_hourly(zone: str, year: int, kind: str = "lca") -> IntensitySeries:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     key = zone.upper()
+    if key not in _hourly_index():
+        key = resolve_zone(zone).code  # an alias (ESP) or a cloud region
     if year not in _hourly_index().get(key, ()):
         raise UnknownZoneError(
             f"No bundled hourly data for zone {zone!r} in {year}.",
@@ -124,7 +127,6 @@ def load_hourly(zone: str, year: int, kind: str = "lca") -> IntensitySeries:
 
 
 def latest_hourly(zone: str, kind: str = "lca") -> IntensitySeries:
-    years = _hourly_index().get(zone.upper())
-    if not years:
-        raise UnknownZoneError(f"No bundled hourly data for zone {zone!r}.", _zone_hint(zone))
-    return load_hourly(zone, years[-1], kind)
+    """The zone's latest bundled hourly year (its `proxy_year`); aliases and regions resolve."""
+    found = resolve_zone(zone)
+    return load_hourly(found.code, proxy_year(found), kind)

@@ -11,7 +11,7 @@ def register(app: typer.Typer) -> None:
 
 def demo(
     zone: str = typer.Option(None, "--zone", "-z", help="Grid zone (default: profile, else ES)."),
-    epochs: int = typer.Option(20, "--epochs", help="Training epochs."),
+    epochs: int = typer.Option(20, "--epochs", min=1, max=1000, help="Training epochs (1-1000)."),
     store: str = typer.Option(None, "--store", help="Run store: SQLAlchemy URL or SQLite path."),
     json_output: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
     quick: bool = typer.Option(False, "--quick", help="Only the training step."),
@@ -19,7 +19,6 @@ def demo(
     """Train a small PyTorch MLP on scikit-learn's digits (no download) under the tracker."""
     from rich.console import Console
 
-    from vatio.api import Tracker
     from vatio.cli.summary import render_summary
     from vatio.config import load_profile
     from vatio.examples.digits import require_ml, train
@@ -34,7 +33,10 @@ def demo(
         profile.interval = 0.25
         sources["interval"] = "demo default"
     console.print(f"[bold]vatio demo[/]: training an MLP on digits, zone {profile.zone}")
-    with Tracker(profile=profile, profile_sources=sources, command=["vatio", "demo"]) as tracker:
+    from vatio.record import RecordingTracker
+
+    tracker = RecordingTracker(profile=profile, profile_sources=sources, command=["vatio", "demo"])
+    with tracker:
         _, acc, samples = train(
             epochs=epochs,
             phase=tracker.phase,

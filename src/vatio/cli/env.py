@@ -97,6 +97,9 @@ def sbom(
 ) -> None:
     """CycloneDX SBOM of this environment, or of a recorded run (linked by its id)."""
     from vatio.provenance.sbom import build_sbom
+    from vatio.userfiles import check_output_path
+
+    check_output_path(output, "SBOM file", protect=[store])
 
     if run:
         from vatio.cli.runs import _open
@@ -159,6 +162,9 @@ def approve(
 ) -> None:
     """Append the current (or a run's) package versions to the approved registry."""
     from vatio.provenance.approved import append_approval
+    from vatio.userfiles import check_output_path
+
+    check_output_path(file, "approved-versions file", protect=[store])
 
     if run:
         from vatio.cli.runs import _open

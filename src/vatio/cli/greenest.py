@@ -20,6 +20,9 @@ class GreenestPlan:
     start: datetime
     slots: Any | None
     record: dict[str, Any]
+    #: the forecast planned on, when it came from a file or a provider (the run's carbon
+    #: then uses it for the hours it covers); None for the bundled typical year
+    forecast: Any = None
 
     def suspender(self, child: subprocess.Popen) -> Callable[[], None]:
         from vatio.schedule.runner import SuspendController
@@ -67,15 +70,23 @@ def make_plan(options: dict[str, Any], profile: Profile) -> tuple[GreenestPlan, 
         timeout=profile.provider_timeout,
     )
     notes = list(sourced.notes)
+    planned_on = (
+        sourced.series
+        if (options.get("forecast") or options.get("provider") or profile.provider)
+        and not sourced.fallback
+        else None
+    )
     if options.get("interruptible"):
         min_chunk = options.get("min_chunk")
         min_chunk_s = parse_duration(min_chunk, what="--min-chunk") if min_chunk else None
         slots = cheapest_slots(sourced.series, duration_s, earliest, deadline, min_chunk_s)
         record = {"mode": "interruptible", **slots.to_dict()}
-        return GreenestPlan(slots.start, slots, _jsonable(record) | {"notes": notes}), notes
+        plan = GreenestPlan(slots.start, slots, _jsonable(record) | {"notes": notes}, planned_on)
+        return plan, notes
     window = best_window(sourced.series, duration_s, earliest, deadline)
     record = {"mode": "window", **window.to_dict()}
-    return GreenestPlan(window.start, None, _jsonable(record) | {"notes": notes}), notes
+    plan = GreenestPlan(window.start, None, _jsonable(record) | {"notes": notes}, planned_on)
+    return plan, notes
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

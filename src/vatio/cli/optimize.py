@@ -56,8 +56,10 @@ def optimize(
     loaded = load_inputs(model, weights, onnx_file, eval_set, calib, train, metric, example)
     if output is not None:
         check_output_dir(output)
-    if plot_file is not None:
-        _check_matplotlib()
+    if plot_file is not None:  # before the study, not after it
+        from vatio.plotting import check_plot_path
+
+        check_plot_path(plot_file, store if isinstance(store, str) else None)
     run_and_report(
         loaded,
         config,
@@ -85,13 +87,13 @@ def run_and_report(
 
     from rich.console import Console
 
-    from vatio.api import Tracker
     from vatio.measure.tracker import Tracker as MeasureTracker
     from vatio.optimize.artefacts import copy_artefacts, write_provenance
     from vatio.optimize.harness import accuracy
     from vatio.optimize.render import plot, progress_bar, render
     from vatio.optimize.study import run_study, validate
     from vatio.optimize.variant import Context
+    from vatio.record import RecordingTracker
 
     console = console or Console(stderr=True)
     metric_fn = loaded["metric"] or accuracy
@@ -105,7 +107,7 @@ def run_and_report(
             train=loaded["train"],
         )
         validate(ctx, metric_fn)
-        parent = Tracker(
+        parent = RecordingTracker(
             "optimize",
             zone=zone,
             store=store,
@@ -134,6 +136,7 @@ def run_and_report(
             )
             copied = copy_artefacts(study, output) if output is not None else []
             _record_artefacts(parent, copied)
+            parent.set_extension("optimize", study.to_dict())
         result = parent.result
         assert result is not None
         written = write_provenance(
@@ -160,11 +163,8 @@ def run_and_report(
 
 def _record_artefacts(parent: Any, copied: list) -> None:
     """Register each artefact's SHA-256 with the study run, so `vatio provenance FILE` finds it."""
-    add = getattr(parent, "add_artifact", None)  # absent in trackers older than the store's
-    if add is None:
-        return
     for row, path in copied:
-        add(path, role=f"optimize:{row.name}")
+        parent.add_artifact(path, role=f"optimize:{row.name}")
 
 
 def _carbon_line(data: dict, study: Any, console: Any) -> None:
@@ -233,16 +233,6 @@ def _non_negative(value: float, flag: str) -> float:
     if value < 0:
         raise InputError(f"{flag} must be zero or more, not {value:g}.")
     return value
-
-
-def _check_matplotlib() -> None:
-    from vatio.errors import InputError
-
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise InputError("--plot needs matplotlib, which is not installed.",
-                         "pip install 'vatio[plot]'") from None  # fmt: skip
 
 
 #: the demo's quick pass: one batch size, three repeats, four variants (plus the thread sweep)

@@ -15,8 +15,15 @@ def provenance(
     file: Path = typer.Argument(..., help="A model or other file a run recorded."),
     store: str = typer.Option(None, "--store", help="Run store: SQLAlchemy URL or SQLite path."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+    allow_unverified: bool = typer.Option(
+        False, "--allow-unverified", help="Show runs the signed log does not vouch for."
+    ),
+    trust: list[str] = typer.Option(None, "--trust", help="Another verifier key to trust."),
 ) -> None:
-    """Look the file's SHA-256 up among recorded artefacts; show the run and its manifest."""
+    """Look the file's SHA-256 up among recorded artefacts; show the run and its manifest.
+
+    The producing runs are verified against the signed log first.
+    """
     from vatio.cli.runs import _open
     from vatio.errors import InputError
     from vatio.provenance.lockfiles import file_sha256
@@ -32,6 +39,11 @@ def provenance(
             "Record artefacts with `vatio run --artifact PATH` or tracker.add_artifact(path).",
         )
     records = [run_store.get(m["run_id"]) for m in matches]
+    from vatio.cli.report import _verify
+
+    proofs = _verify(run_store, records, trust or [], allow_unverified)
+    for record, proof in zip(records, proofs, strict=True):
+        record["verification"] = proof
     if json_output:
         from vatio.cli.output import print_json
 
@@ -46,6 +58,13 @@ def provenance(
             f"  produced by run {match['run_id']} ({record.get('status')}, "
             f"{record.get('started_at')}) as {match.get('role')} at {match['path']}"
         )
+        proof = record["verification"]
+        line = (
+            f"verified: leaf {proof['leaf']} of checkpoint {proof['checkpoint_size']}"
+            if proof["verified"]
+            else f"NOT VERIFIED: {proof['reason']}"
+        )
+        typer.echo(f"    signed log: {line}")
         typer.echo(f"    command: {' '.join(record.get('command') or []) or record.get('name')}")
         typer.echo(
             f"    git: {git.get('commit') or '—'} {git.get('branch') or ''}"

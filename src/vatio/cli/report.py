@@ -33,22 +33,42 @@ def report(
         None, "--flops", help="Training FLOPs of the run, when known and not recorded with it."
     ),
     store: str = typer.Option(None, "--store", help="Run store: SQLAlchemy URL or SQLite path."),
+    allow_unverified: bool = typer.Option(
+        False,
+        "--allow-unverified",
+        help="Print runs the signed log does not vouch for, with a visible warning.",
+    ),
+    trust: list[str] = typer.Option(
+        None, "--trust", help="A verifier key (text or file) to trust besides this machine's."
+    ),
 ) -> None:
-    """Report recorded runs: energy by device and phase, carbon, SCI, manifest, comparison."""
+    """Report recorded runs: energy by device and phase, carbon, SCI, manifest, comparison.
+
+    Runs are verified against the signed log first (each shows "verified: leaf N of
+    checkpoint SIZE"); a run that does not verify is refused unless --allow-unverified.
+    """
+    import math
+
     from vatio.errors import InputError
     from vatio.report.build import build_report
     from vatio.report.load import load_records
     from vatio.report.settings import load_settings
+    from vatio.store.location import resolve_url
+    from vatio.userfiles import check_output_path
 
     chosen = _format(fmt, output, aiact)
-    if flops is not None and (flops < 0 or len(run_ids) > 1):
+    if flops is not None and (not math.isfinite(flops) or flops < 0 or len(run_ids) > 1):
         raise InputError(
-            "--flops takes one non-negative number for one run.",
+            "--flops takes one finite, non-negative number for one run.",
             "Report runs one at a time, or record FLOPs on each run with add_work(flops=...).",
         )
     settings = load_settings(store)
-    records, url = load_records(settings.store, run_ids)
-    data = build_report(records, settings=settings.report, flops=flops, store_url=url)
+    check_output_path(output, "report file", protect=[resolve_url(settings.store, create=False)])
+    records, url, run_store = load_records(settings.store, run_ids, with_store=True)
+    proofs = _verify(run_store, records, trust or [], allow_unverified)
+    data = build_report(
+        records, settings=settings.report, flops=flops, store_url=url, verification=proofs
+    )
     text = _render(data, chosen, aiact)
     if output is None and chosen == "html" and not aiact:
         output = Path(f"vatio-report-{records[0]['id']}.html")
@@ -63,6 +83,27 @@ def report(
         ) from None
     what = "Annex XI section" if aiact else f"{chosen.upper()} report"
     sys.stderr.write(f"vatio: wrote the {what} of {len(records)} run(s) to {output}\n")
+
+
+def _verify(run_store, records: list, trust: list[str], allow: bool) -> list[dict]:
+    from vatio.config import load_profile
+    from vatio.errors import VatioError
+    from vatio.record.audit import trusted_verifiers, verify_runs
+
+    profile, _ = load_profile()
+    proofs = verify_runs(run_store, [r["id"] for r in records], trusted_verifiers(profile, trust))
+    failing = [p for p in proofs if not p.ok]
+    if failing and not allow:
+        error = VatioError(
+            f"Run {failing[0].run_id} is not verified against the signed log: "
+            f"{failing[0].reason.rstrip('.')}.",
+            "`vatio ledger verify` shows what holds; --allow-unverified prints it with a warning.",
+        )
+        error.exit_code = 1
+        raise error
+    for proof in failing:
+        sys.stderr.write(f"vatio: WARNING: run {proof.run_id} is NOT verified: {proof.reason}\n")
+    return [p.to_dict() for p in proofs]
 
 
 def _format(fmt: str | None, output: Path | None, aiact: bool) -> str:

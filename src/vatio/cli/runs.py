@@ -15,18 +15,27 @@ def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
-def _open(store: str | None):
+def _open(store: str | None, *, readonly: bool = True):
+    """The store for a reading command (read-only: works on a read-only mount, creates
+    nothing); writing commands pass readonly=False."""
     from vatio.config import load_profile
     from vatio.store.runstore import open_store
 
     profile, _ = load_profile(overrides={"store": store})
-    return open_store(profile.store)
+    return open_store(profile.store, readonly=readonly)
+
+
+STATUSES = ("running", "completed", "failed", "interrupted", "killed", "abandoned")
+KINDS = ("run", "benchmark", "optimize", "scale", "scale-study", "test", "test-session",
+         "compare", "power-sweep", "fl", "fl-client", "fl-server")  # fmt: skip
 
 
 @runs_app.command("list")
 def list_runs(
     store: str = STORE,
-    limit: int = typer.Option(50, "--limit", help="Show at most this many runs (0: all)."),
+    limit: int = typer.Option(
+        50, "--limit", min=0, max=10_000_000, help="Show at most this many runs (0: all)."
+    ),
     status: str = typer.Option(None, "--status", help="Only runs with this status."),
     kind: str = typer.Option(
         None, "--kind", help="Only this kind: run, benchmark, optimize, scale, test, test-session."
@@ -34,8 +43,15 @@ def list_runs(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Recorded runs, newest first (per-test runs of `pytest --vatio` only with --kind test)."""
-    from vatio.cli.output import fmt_duration, fmt_g, fmt_kwh, print_json
+    from vatio.cli.output import fmt_duration, print_json
+    from vatio.errors import InputError
+    from vatio.quantities import carbon as fmt_carbon
+    from vatio.quantities import energy as fmt_energy
 
+    if status is not None and status not in STATUSES:
+        raise InputError(f"Unknown status {status!r}.", f"Use one of: {', '.join(STATUSES)}.")
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"Unknown kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
     rows = _open(store).list_runs(
         limit=limit or None, status=status, kind=kind, hide_kinds=("test",)
     )
@@ -51,17 +67,20 @@ def list_runs(
     table = Table(
         title=f"{len(rows)} run(s)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
+    # numbers are never cut: the command column shrinks first, then the date goes
+    show_date = console.width >= 12 + 11 + 9 + 5 + 8 + 7 + 8 + 3 * 7 + 4
     table.add_column("id", no_wrap=True, min_width=12)
-    table.add_column("UTC", no_wrap=True, min_width=11)
-    columns = 8 if wide else 7
-    fixed = 12 + 11 + 9 + 5 + 8 + 7 + (9 if wide else 0) + 3 * columns + 4
+    if show_date:
+        table.add_column("UTC", no_wrap=True, min_width=11)
+    columns = (8 if wide else 7) - (0 if show_date else 1)
+    fixed = 12 + (11 if show_date else 0) + 9 + 5 + 8 + 7 + (9 if wide else 0) + 3 * columns + 4
     table.add_column(
         "command / name",
         max_width=max(8, min(40, console.width - fixed)),
         overflow="ellipsis",
         no_wrap=True,
     )
-    for column, width in (("status", 9), ("time", 5), ("kWh", 8), ("gCO2e", 7)):
+    for column, width in (("status", 9), ("time", 5), ("energy", 8), ("CO2e", 7)):
         table.add_column(column, no_wrap=True, min_width=width)
     if wide:
         table.add_column("method", no_wrap=True, min_width=9)
@@ -70,12 +89,12 @@ def list_runs(
         what = " ".join([Path(command[0]).name, *command[1:]]) if command else (row["name"] or "")
         cells = [
             row["id"],
-            row["started_at"][5:16].replace("T", " "),
+            *([row["started_at"][5:16].replace("T", " ")] if show_date else []),
             what,
             row["status"],
             fmt_duration(row["duration_s"]),
-            fmt_kwh(row["energy_j"]),
-            fmt_g(row["co2e_g"]),
+            fmt_energy(row["energy_j"]),
+            fmt_carbon(row["co2e_g"]).removesuffix(" CO2e"),
         ]
         table.add_row(*cells, *([_short_method(row["method"])] if wide else []))
     console.print(table)
@@ -87,20 +106,28 @@ def show_run(
     store: str = STORE,
     json_output: bool = typer.Option(False, "--json", help="Print the whole record as JSON."),
 ) -> None:
-    """One run in detail."""
-    record = _open(store).get(run_id)
+    """One run in detail, with whether the signed log vouches for it."""
+    from vatio.config import load_profile
+    from vatio.record.audit import trusted_verifiers, verify_runs
+
+    run_store = _open(store)
+    record = run_store.get(run_id)
+    profile, _ = load_profile(overrides={"store": store})
+    proof = verify_runs(run_store, [record["id"]], trusted_verifiers(profile))[0]
+    record["verification"] = proof.to_dict()
     if json_output:
         from vatio.cli.output import print_json
 
         print_json(record)
         return
     from rich.console import Console
+    from rich.markup import escape
 
     from vatio.cli.summary import render_summary
 
     console = Console()
     render_summary(record, console)
-    console.print(f"digest sha256:{record.get('digest')}")
+    console.print(escape(f"signed log: {proof.line()}"), highlight=False)
 
 
 @runs_app.command("export")
@@ -111,11 +138,18 @@ def export_runs(
 ) -> None:
     """All runs: CSV (one row per run) or JSON (full records)."""
     from vatio.cli.export import write_export
+    from vatio.config import load_profile
     from vatio.errors import InputError
+    from vatio.store.location import resolve_url
+    from vatio.userfiles import check_output_path
 
     if fmt not in ("csv", "json"):
         raise InputError(f"Unknown export format {fmt!r}.", "Use --format csv or --format json.")
-    write_export(_open(store), fmt, output)
+    profile, _ = load_profile(overrides={"store": store})
+    check_output_path(output, "export file", protect=[resolve_url(profile.store, create=False)])
+    skipped = write_export(_open(store), fmt, output)
+    if skipped:
+        raise typer.Exit(1)
 
 
 def _short_method(method: str | None) -> str:
@@ -133,7 +167,14 @@ def tag_run(
     store: str = STORE,
 ) -> None:
     """Tag a run, e.g. as the baseline of `vatio compare --baseline main`."""
-    full_id = _open(store).tag(run_id, tag)
+    from vatio.errors import InputError
+
+    if not tag.strip() or len(tag) > 128 or any(ord(c) < 32 for c in tag):
+        raise InputError(
+            f"The tag {tag!r} is empty, too long or has control characters.",
+            "Use a short name such as main or v1.2.",
+        )
+    full_id = _open(store, readonly=False).tag(run_id, tag)
     typer.echo(f"tagged {full_id} as {tag}")
 
 
@@ -157,3 +198,17 @@ def diff(
     from vatio.cli.diffview import print_diff
 
     print_diff(result)
+
+
+@runs_app.command("import")
+def import_runs(
+    files: list[Path] = typer.Argument(..., help="Unsaved records (.vatio/unsaved/*.json)."),
+    store: str = STORE,
+    keep: bool = typer.Option(False, "--keep", help="Keep the files after importing them."),
+) -> None:
+    """Bring runs saved as JSON (when the store could not be written) into the store."""
+    from vatio.cli.importer import import_unsaved
+
+    failed = import_unsaved(files, store, keep=keep)
+    if failed:
+        raise typer.Exit(1)

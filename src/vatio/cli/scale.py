@@ -110,13 +110,10 @@ def execute(opts: dict[str, Any], console: Any = None) -> dict[str, Any]:
     if not console.is_terminal:  # logs and pipes: wide enough that the tables do not wrap
         console.width = max(console.width, 120)
     spec = build_spec(opts)
-    if opts["plot"]:
-        import importlib.util
+    if opts["plot"]:  # say so before the study, not after
+        from vatio.plotting import check_plot_path
 
-        if importlib.util.find_spec("matplotlib") is None:  # say so before the study, not after
-            raise VatioError(
-                "--plot needs matplotlib.", "Install it with: pip install 'vatio[plot]'"
-            )
+        check_plot_path(opts["plot"], opts.get("store"))
     overrides = {
         "zone": opts["zone"],
         "name": opts["name"],

@@ -104,7 +104,8 @@ def _schedule(opts: dict[str, Any]) -> None:
             "No grid zone given.",
             "Use --zone ES (or several: --zone ES,FR,DE), VATIO_ZONE, or zone in vatio.toml.",
         )
-    zones = [resolve_zone(code).code for code in opts["zone"].split(",") if code.strip()]
+    requested = [code.strip() for code in opts["zone"].split(",") if code.strip()]
+    zones = [resolve_zone(code).code for code in requested]  # checked before any work
     duration_s = parse_duration(opts["duration"], what="duration")
     earliest = parse_when(opts["earliest"], what="earliest start") if opts["earliest"] else None
     earliest = earliest or datetime.now(UTC).replace(microsecond=0)
@@ -139,13 +140,17 @@ def _schedule(opts: dict[str, Any]) -> None:
             "--emit defers one contiguous run; it cannot follow an interruptible plan.",
             "Drop --interruptible, or use `vatio run --greenest --interruptible`.",
         )
+    if opts["plot"]:
+        from vatio.plotting import check_plot_path
+
+        check_plot_path(opts["plot"])
     energy_kwh = kwh(parse_energy_j(opts["energy"])) if opts["energy"] else None
     min_chunk_s = (
         parse_duration(opts["min_chunk"], what="--min-chunk") if opts["min_chunk"] else 0.0
     )
 
     series = []
-    for code in zones:
+    for code in requested:
         sourced = series_for_zone(
             code,
             earliest,

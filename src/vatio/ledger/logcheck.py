@@ -63,6 +63,10 @@ def verify_log(
         return _Check(path, verifiers, quorum, saved, allow_unsigned_tail, deep).run()
 
 
+def _span(one: str, many: str, lo: int, hi: int) -> str:
+    return f"{one} {lo}" if lo == hi else f"{many} {lo}–{hi}"
+
+
 def _read_saved(saved: str | bytes | os.PathLike[str] | None) -> tuple[Checkpoint, Note] | None:
     if saved is None:
         return None
@@ -134,10 +138,12 @@ class _Check:
                 )
             elif self.roots[size] != cp.root:
                 if first_bad_root:
+                    span = _span("line", "lines", last_ok + 1, size)
+                    what = _span("entry", "entries", last_ok, size - 1)
                     self.problem(
                         "digest-mismatch",
-                        f"{fmt.ENTRIES} lines {last_ok + 1}–{size}",
-                        f"entries {last_ok}–{size - 1} do not hash to the root signed in {where}",
+                        f"{fmt.ENTRIES} {span}",
+                        f"the root signed in {where} no longer matches {what}",
                     )
                 first_bad_root = False
             elif first_bad_root:
@@ -150,8 +156,8 @@ class _Check:
         if latest and n > latest[0].size and not self.allow_tail:
             self.problem(
                 "unsigned-entries",
-                f"{fmt.ENTRIES} lines {latest[0].size + 1}–{n}",
-                f"{n - latest[0].size} entries were appended after the latest checkpoint",
+                f"{fmt.ENTRIES} {_span('line', 'lines', latest[0].size + 1, n)}",
+                f"{n - latest[0].size} entry(ies) appended after the latest checkpoint",
             )
         if self.quorum and len(cosigners) < self.quorum:
             self.problem(

@@ -52,6 +52,19 @@ class ProcessTree:
         self._members = [self._root, *(known.get(c.pid, c) for c in children)]
         self._scanned_at = now
 
+    def survivors(self) -> list[int]:
+        """Pids of descendants still running after the root exited (orphans the job left)."""
+        alive = []
+        for proc in self._members:
+            if proc.pid == self.pid:
+                continue
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc.pid)
+            except psutil.Error:
+                continue
+        return alive
+
     def sample(self) -> TreeSample:
         if self._root is None:
             return TreeSample(self._last_cpu, 0.0, ())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+#: 2: `extensions` (features' typed sections), `overhead`, `warnings`, `signer`; no `schedule`
+SCHEMA_VERSION = 2
 STATUSES = ("running", "completed", "failed", "interrupted", "killed")
 
 
@@ -36,6 +37,8 @@ class PhaseResult:
     high_j: float
     process_energy_j: float | None
     co2e_g: float | None = None
+    #: vatio's own energy during the phase, already left out of energy_j
+    overhead_j: float = 0.0
 
 
 @dataclass
@@ -61,10 +64,30 @@ class RunResult:
     carbon: dict[str, Any] | None = None
     manifest: dict[str, Any] | None = None
     profile: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     sampler: dict[str, Any] = field(default_factory=dict)
+    #: vatio's own CPU time and energy (J, s), never part of the job's figures
+    overhead: dict[str, Any] | None = None
+    #: sections written by features (schedule, scale, optimize, compare, pytest, ...)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    #: the key that signs the log this record is a leaf of (key id and signer name)
+    signer: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
+
+    def __repr__(self) -> str:
+        energy = self.energy_j
+        parts = [
+            f"id={self.id!r}",
+            f"status={self.status!r}",
+            f"duration={self.duration_s:.3g}s" if self.duration_s is not None else None,
+            f"energy={energy:.4g}J" if energy is not None else "energy=None",
+            f"co2e={self.co2e_g:.3g}g" if self.co2e_g is not None else None,
+            f"method={self.method!r}",
+        ]
+        return "RunResult(" + ", ".join(p for p in parts if p) + ")"
+
+    __str__ = __repr__
 
     # -- totals -----------------------------------------------------------------
     @property
@@ -139,7 +162,16 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """A result from its dict form (also records of schema version 1)."""
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        fields["devices"] = [DeviceEnergy(**d) for d in data.get("devices", [])]
-        fields["phases"] = [PhaseResult(**p) for p in data.get("phases", [])]
+        fields["devices"] = [_known(DeviceEnergy, d) for d in data.get("devices") or []]
+        fields["phases"] = [_known(PhaseResult, p) for p in data.get("phases") or []]
+        extensions = dict(data.get("extensions") or {})
+        if data.get("schedule") and "schedule" not in extensions:
+            extensions["schedule"] = data["schedule"]
+        fields["extensions"] = extensions
         return cls(**fields)
+
+
+def _known(kind: type, data: dict[str, Any]) -> Any:
+    return kind(**{k: v for k, v in data.items() if k in kind.__dataclass_fields__})

@@ -1,19 +1,24 @@
 """Tracker: start/stop/phase around any code, as a context manager or decorator.
 
-This layer measures energy only. Carbon, the manifest and the run store are
-added by `vatio.api.Tracker`, which subclasses this one through the
-`_on_start` / `_on_finish` hooks, so that lower layers never import higher ones.
+This layer measures energy only. Carbon, the manifest, redaction and the run
+store are added by the recorder (`vatio.record`), which listens through the
+public `on_start` / `on_finish` callbacks, so that lower layers never import
+higher ones. vatio's own CPU time is measured and reported apart (`overhead`),
+never charged to the job or to a phase.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -24,6 +29,18 @@ from vatio.measure.result import DeviceEnergy, PhaseResult, RunResult
 from vatio.measure.sampler import Sampler, Totals
 
 F = TypeVar("F", bound=Callable[..., Any])
+Callback = Callable[[RunResult], None]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where the tracker reads time; tests inject a clock that the sensors also follow."""
+
+    wall: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+
+
+SYSTEM_CLOCK = Clock()
 
 
 def utc_iso(epoch_s: float) -> str:
@@ -55,6 +72,19 @@ def device_energies(
     ]
 
 
+def _fit_figures(sampler: Sampler) -> dict[str, Any]:
+    """What right-sizing needs beyond energy: the job's CPU time and memory, machine idle time."""
+    if sampler.tree is None:
+        return {}
+    ticks = sampler.idle_ticks + sampler.busy_ticks
+    return {
+        "process_cpu_s": round(sampler.tree_cpu_s, 3),
+        "process_rss_peak_bytes": int(sampler.tree_rss_peak_bytes),
+        "memory_total_bytes": int(psutil.virtual_memory().total),
+        "cpu_idle_share": sampler.idle_ticks / ticks if ticks else None,
+    }
+
+
 def new_run_id() -> str:
     return secrets.token_hex(6)
 
@@ -73,8 +103,10 @@ class Tracker:
         command: list[str] | None = None,
         max_points: int = 2048,
         discovery_options: dict[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.name = name
+        self.clock = clock or SYSTEM_CLOCK
         self.interval_s = interval_s
         self.idle_baseline_s = idle_baseline_s
         self.command = command
@@ -93,6 +125,38 @@ class Tracker:
         self.statuses: list = []
         self.run_id = new_run_id()
         self.result: RunResult | None = None
+        self._start_callbacks: list[Callback] = []
+        self._finish_callbacks: list[Callback] = []
+        self._warnings: list[str] = []
+        self._created_mono = time.monotonic()
+
+    # -- public callbacks ---------------------------------------------------------
+    def on_start(self, callback: Callback) -> Callback:
+        """Call `callback(result)` once measuring has begun (usable as a decorator)."""
+        self._start_callbacks.append(callback)
+        return callback
+
+    def on_finish(self, callback: Callback) -> Callback:
+        """Call `callback(result)` once measuring has ended, before the run is recorded.
+
+        An exception in a callback becomes a warning on the run, never a lost run.
+        """
+        self._finish_callbacks.append(callback)
+        return callback
+
+    def warn(self, message: str) -> None:
+        """A warning kept with the run record (and printed to stderr)."""
+        self._warnings.append(message)
+        sys.stderr.write(f"vatio: warning: {message}\n")
+
+    def _call(self, callbacks: list[Callback], result: RunResult) -> None:
+        for callback in list(callbacks):
+            try:
+                callback(result)
+            except Exception as error:  # a feature's callback must never lose the run
+                name = getattr(callback, "__qualname__", repr(callback))
+                self.warn(f"callback {name} failed: {type(error).__name__}: {error}")
+        result.warnings = list(self._warnings)
 
     # -- lifecycle --------------------------------------------------------------
     def start(self) -> Tracker:
@@ -105,13 +169,30 @@ class Tracker:
                 self._idle = self._measure_idle(self.idle_baseline_s)
             pid = self._pid if self._pid is not None else os.getpid()
             self._sampler = Sampler(
-                self.sensors, self.interval_s, pid=pid, max_points=self.max_points
+                self.sensors,
+                self.interval_s,
+                pid=pid,
+                max_points=self.max_points,
+                wall_clock=self.clock.wall,
+                monotonic=self.clock.monotonic,
             )
             self._start_totals = self._sampler.start()
             self._started_wall = self._start_totals.wall
+            self._startup_s = time.monotonic() - self._created_mono
             self.result = self._build_result("running", end=None)
-        self._on_start(self.result)
+        self._call(self._start_callbacks, self.result)
         return self
+
+    def attach(self, pid: int) -> None:
+        """Name the job's process once spawned (tracker created with pid=CHILD_LATER)."""
+        if self._sampler is None:
+            raise RuntimeError("Tracker.attach() called before start()")
+        self._sampler.attach(pid)
+
+    @property
+    def sampler(self) -> Sampler | None:
+        """The running sampler (for live figures, e.g. a metrics endpoint)."""
+        return self._sampler
 
     def stop(
         self, status: str = "completed", exit_code: int | None = None, error: str | None = None
@@ -126,7 +207,7 @@ class Tracker:
             for sensor in self.sensors:
                 sensor.close()
             self.result = self._build_result(status, end=end, exit_code=exit_code, error=error)
-        self._on_finish(self.result)
+        self._call(self._finish_callbacks, self.result)
         return self.result
 
     def _discover(self) -> list[EnergySensor]:
@@ -138,7 +219,14 @@ class Tracker:
 
     def _measure_idle(self, seconds: float) -> dict[str, Any]:
         """Average power per sensor with nothing of ours running, to subtract later."""
-        sampler = Sampler(self.sensors, self.interval_s, pid=None, max_points=64)
+        sampler = Sampler(
+            self.sensors,
+            self.interval_s,
+            pid=None,
+            max_points=64,
+            wall_clock=self.clock.wall,
+            monotonic=self.clock.monotonic,
+        )
         start = sampler.start()
         time.sleep(seconds)
         diff = sampler.stop().minus(start)
@@ -162,25 +250,29 @@ class Tracker:
         finally:
             after = self._sampler.tick()
             diff = after.minus(before)
+            overhead_j = sum(diff.overhead.values())
             self._phases.append(
                 PhaseResult(
                     name=name,
                     started_at=utc_iso(before.wall),
                     ended_at=utc_iso(after.wall),
                     duration_s=diff.wall,
-                    energy_j=sum(r.energy_j for r in diff.machine.values()),
-                    low_j=sum(r.low_j for r in diff.machine.values()),
-                    high_j=sum(r.high_j for r in diff.machine.values()),
+                    energy_j=max(sum(r.energy_j for r in diff.machine.values()) - overhead_j, 0),
+                    low_j=max(sum(r.low_j for r in diff.machine.values()) - overhead_j, 0.0),
+                    high_j=max(sum(r.high_j for r in diff.machine.values()) - overhead_j, 0.0),
                     process_energy_j=sum(diff.process.values()),
+                    overhead_j=overhead_j,
                 )
             )
 
     def add_work(self, **units: float) -> None:
-        """Count work done (samples=..., tokens=...) for energy per unit."""
-        for unit, count in units.items():
-            if count < 0:
-                raise ValueError(f"work count for {unit!r} must not be negative")
-            self._work[unit] = self._work.get(unit, 0.0) + float(count)
+        """Count work done (samples=..., tokens=...) for energy per unit.
+
+        A bad count raises InputError here, at the call, and leaves the tracker as it was.
+        """
+        checked = {unit: _work_count(unit, count) for unit, count in units.items()}
+        for unit, count in checked.items():
+            self._work[unit] = self._work.get(unit, 0.0) + count
 
     # -- result -----------------------------------------------------------------
     def _build_result(
@@ -217,12 +309,20 @@ class Tracker:
             {"hour": utc_iso(hour), "energy": bucket.energy}
             for hour, bucket in sorted(timeline.hours.items())
         ]
+        overhead_j = sum(diff.overhead.values())
+        result.overhead = {
+            "cpu_s": round(diff.overhead_cpu_s, 6),
+            "energy_j": overhead_j,
+            "startup_s": round(self._startup_s, 6),
+            "scope": "vatio process" if self._sampler.own_cpu.whole_process else "vatio threads",
+        }
         result.sampler = {
             "ticks": self._sampler.ticks,
             "cost_s": round(self._sampler.tick_cost_s, 6),
             "interval_s": self._sampler.interval_s,
             "cpu_utilisation": self._sampler.cpu_utilisation,
             "cpu_count": psutil.cpu_count(),
+            **_fit_figures(self._sampler),
         }
         return result
 
@@ -233,13 +333,6 @@ class Tracker:
             idle_j = self._idle["power_w"].get(device.name, 0.0) * result.duration_s
             active[device.name] = max(device.energy_j - idle_j, 0.0)
         return {**self._idle, "active_energy_j": sum(active.values()), "active_by_device_j": active}
-
-    # -- hooks for higher layers ------------------------------------------------
-    def _on_start(self, result: RunResult) -> None:
-        """Called once after start (the api layer records the run as running)."""
-
-    def _on_finish(self, result: RunResult) -> None:
-        """Called once after stop (the api layer adds carbon and stores the run)."""
 
     # -- context manager and decorator -----------------------------------------
     def __enter__(self) -> Tracker:
@@ -263,6 +356,7 @@ class Tracker:
             "command": self.command,
             "max_points": self.max_points,
             "discovery_options": self.discovery_options,
+            "clock": self.clock,
         }
 
     def __call__(self, func: F) -> F:
@@ -278,3 +372,31 @@ class Tracker:
 
         wrapper.last_result = None  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
+
+
+def _work_count(unit: Any, count: Any) -> float:
+    """A finite, non-negative number of units of work, or an InputError that says why."""
+    from vatio.errors import InputError
+
+    if not isinstance(unit, str) or not unit.isidentifier():
+        raise InputError(f"add_work() got the unit {unit!r}; use a name such as samples=1000.")
+    if isinstance(count, bool) or not isinstance(count, int | float):
+        try:
+            import numbers
+
+            if not isinstance(count, numbers.Real) or isinstance(count, bool):
+                raise TypeError
+            count = float(count)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"add_work({unit}={count!r}) needs a number of {unit}, "
+                f"not a {type(count).__name__}.",
+                f"Pass a count, e.g. add_work({unit}=len(batch)).",
+            ) from None
+    value = float(count)
+    if not math.isfinite(value) or value < 0:
+        raise InputError(
+            f"add_work({unit}={count!r}) needs a finite, non-negative count.",
+            "Count the work done (samples, tokens, ...) as a number >= 0.",
+        )
+    return value

@@ -12,6 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -59,11 +60,14 @@ class Lockfile:
 
 def parse_lockfile(path: Path, kind: str | None = None) -> Lockfile:
     """Read any supported lockfile; the kind comes from the file name unless given."""
+    from vatio.errors import InputError
+    from vatio.userfiles import read_user_text
+
     kind = kind or kind_of(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise LockfileError(f"Cannot read the lockfile {path}: {error.strerror}.") from None
+        text = read_user_text(path, "lockfile", 64 * 1024 * 1024)
+    except InputError as error:
+        raise LockfileError(error.message, error.hint) from None
     parser = {
         "requirements": parse_requirements,
         "requirements-lock": parse_requirements,
@@ -131,7 +135,8 @@ def parse_requirements(text: str, where: str = "requirements.txt") -> list[Locke
             requirement = Requirement(spec)
         except InvalidRequirement as error:
             raise LockfileError(
-                f"{where}, line {number}: cannot read {spec!r} ({error}).",
+                f"{where}, line {number}: cannot read {spec!r} "
+                f"({str(error).splitlines()[0].strip()}).",
                 "Each line should look like name==1.2.3 --hash=sha256:...",
             ) from None
         pins = [s for s in requirement.specifier if s.operator in ("==", "===")]
@@ -154,33 +159,59 @@ def parse_requirements(text: str, where: str = "requirements.txt") -> list[Locke
 def _toml(text: str, where: str) -> dict:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
         raise LockfileError(f"{where} is not valid TOML: {error}.") from None
 
 
+def _shape(value: object, kind: type, where: str, what: str) -> Any:
+    """`value` when it has the expected JSON/TOML type (None counts as empty)."""
+    if value is None:
+        return kind()
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise LockfileError(f"{where}: {what} should be a {kind.__name__}, not {value!r:.40}.")
+    return value
+
+
+def _text(value: object, where: str, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise LockfileError(f"{where}: {what} should be text, not {value!r:.40}.")
+    return str(value)
+
+
 def _entry(where: str, index: int, item: object) -> dict:
-    if not isinstance(item, dict) or "name" not in item:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         raise LockfileError(f"{where}: package entry {index + 1} has no name.")
     return item
 
 
+def _hashes(items: object, where: str, key: str = "hash") -> list[str]:
+    return [
+        str(f[key])
+        for f in _shape(items, list, where, "the file list")
+        if isinstance(f, dict) and isinstance(f.get(key), str)
+    ]
+
+
 def parse_poetry(text: str, where: str = "poetry.lock") -> list[LockedPackage]:
     data = _toml(text, where)
-    legacy = data.get("metadata", {}).get("files", {})
+    metadata = _shape(data.get("metadata"), dict, where, "[metadata]")
+    legacy = _shape(metadata.get("files"), dict, where, "[metadata.files]")
     packages = []
-    for index, raw in enumerate(data.get("package", [])):
+    for index, raw in enumerate(_shape(data.get("package"), list, where, "[[package]]")):
         item = _entry(where, index, raw)
         files = item.get("files") or legacy.get(item["name"], [])
-        hashes = [f["hash"] for f in files if isinstance(f, dict) and "hash" in f]
-        source = (item.get("source") or {}).get("type")
+        version = _text(item.get("version"), where, f"the version of {item['name']}")
+        source = _shape(item.get("source"), dict, where, f"the source of {item['name']}")
         packages.append(
             LockedPackage(
                 canonicalize_name(item["name"]),
-                str(item.get("version")) if item.get("version") is not None else None,
-                item.get("version") is not None,
-                hashes,
+                version,
+                version is not None,
+                _hashes(files, where),
                 marker=item.get("markers") if isinstance(item.get("markers"), str) else None,
-                source=source,
+                source=_text(source.get("type"), where, "a source type"),
             )
         )
     return packages
@@ -189,22 +220,19 @@ def parse_poetry(text: str, where: str = "poetry.lock") -> list[LockedPackage]:
 def parse_uv(text: str, where: str = "uv.lock") -> list[LockedPackage]:
     data = _toml(text, where)
     packages = []
-    for index, raw in enumerate(data.get("package", [])):
+    for index, raw in enumerate(_shape(data.get("package"), list, where, "[[package]]")):
         item = _entry(where, index, raw)
-        source = item.get("source") or {}
+        source = _shape(item.get("source"), dict, where, f"the source of {item['name']}")
         kind = next(
             (k for k in ("editable", "virtual", "directory", "git", "url") if k in source), None
         )
-        hashes = [w["hash"] for w in item.get("wheels", []) if "hash" in w]
-        if isinstance(item.get("sdist"), dict) and "hash" in item["sdist"]:
+        hashes = _hashes(item.get("wheels"), where)
+        if isinstance(item.get("sdist"), dict) and isinstance(item["sdist"].get("hash"), str):
             hashes.append(item["sdist"]["hash"])
+        version = _text(item.get("version"), where, f"the version of {item['name']}")
         packages.append(
             LockedPackage(
-                canonicalize_name(item["name"]),
-                item.get("version"),
-                item.get("version") is not None,
-                hashes,
-                source=kind,
+                canonicalize_name(item["name"]), version, version is not None, hashes, source=kind
             )
         )
     return packages
@@ -213,22 +241,26 @@ def parse_uv(text: str, where: str = "uv.lock") -> list[LockedPackage]:
 def parse_pipfile(text: str, where: str = "Pipfile.lock") -> list[LockedPackage]:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise LockfileError(f"{where}, line {error.lineno}: invalid JSON ({error.msg}).") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        line = getattr(error, "lineno", "?")
+        raise LockfileError(f"{where}, line {line}: invalid JSON.") from None
+    data = _shape(data, dict, where, "the file")
     packages = []
     for group in ("default", "develop"):
-        for name, item in (data.get(group) or {}).items():
+        for name, item in _shape(data.get(group), dict, where, f"{group!r}").items():
             if not isinstance(item, dict):
                 raise LockfileError(f"{where}: entry {name!r} in {group!r} is not an object.")
-            version = item.get("version", "")
-            exact = version.startswith("==")
+            version = _text(item.get("version"), where, f"the version of {name}") or ""
+            hashes = [h for h in _shape(item.get("hashes"), list, where, "hashes")
+                      if isinstance(h, str)]  # fmt: skip
+            marker = item.get("markers")
             packages.append(
                 LockedPackage(
                     canonicalize_name(name),
                     version.lstrip("=") or None,
-                    exact,
-                    list(item.get("hashes", [])),
-                    marker=item.get("markers"),
+                    version.startswith("=="),
+                    hashes,
+                    marker=marker if isinstance(marker, str) else None,
                     source="editable" if item.get("editable") else None,
                 )
             )

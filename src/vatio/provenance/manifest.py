@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import socket
 import subprocess
 import time
@@ -23,6 +22,7 @@ from vatio.provenance import system
 from vatio.provenance.canonical import sha256_hex
 from vatio.provenance.lockfiles import find_lockfile
 from vatio.provenance.system import clear_caches, detect_environment, installed_packages
+from vatio.redact import is_secret_name, redact_argv, redact_text
 
 __all__ = [
     "clear_caches",
@@ -54,14 +54,29 @@ SELECTED_ENV_VARS = frozenset(
         "SLURM_NODELIST",
     }
 )
-_SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
-# user:password@ inside a URL (e.g. a PostgreSQL store URL); the password is replaced.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^@/\s]*@")
+#: called with the CPU seconds of each helper process (git) the manifest ran
+ChildCpuHook = Callable[[float], None]
 
 
 def redact_credentials(text: str) -> str:
-    """Hide passwords embedded in URLs, which must never reach a stored manifest."""
-    return _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    """Hide credentials (URL passwords, NAME=secret words), which must never reach a manifest."""
+    return redact_text(text)
+
+
+class _MeteredPopen(subprocess.Popen):
+    """A Popen that keeps the reaped child's CPU time (wait4), so vatio can report it as its
+    own overhead instead of charging it to the job."""
+
+    cpu_s = 0.0
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # CPython's POSIX reaping hook
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return (self.pid, 0)
+        if pid == self.pid:
+            self.cpu_s = usage.ru_utime + usage.ru_stime
+        return (pid, status)
 
 
 # --- git ----------------------------------------------------------------------------------
@@ -76,14 +91,19 @@ def find_git_root(start: Path) -> Path | None:
     return None
 
 
-def _run_git(cwd: Path, commands: list[list[str]], errors: list[str]) -> list[str | None]:
+def _run_git(
+    cwd: Path,
+    commands: list[list[str]],
+    errors: list[str],
+    on_child_cpu: ChildCpuHook | None = None,
+) -> list[str | None]:
     """Run git commands in parallel under one deadline; stdout per command, None on failure."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     procs: list[subprocess.Popen[str]] = []
     try:
         for args in commands:
             procs.append(
-                subprocess.Popen(
+                _MeteredPopen(
                     ["git", *args],
                     cwd=cwd,
                     env=env,
@@ -113,10 +133,14 @@ def _run_git(cwd: Path, commands: list[list[str]], errors: list[str]) -> list[st
         if proc.returncode != 0 and args[0] == "status":
             lines = err.strip().splitlines()
             errors.append(f"git: {lines[-1] if lines else f'exit code {proc.returncode}'}")
+    if on_child_cpu is not None:
+        on_child_cpu(sum(proc.cpu_s for proc in procs))
     return outputs
 
 
-def git_info(cwd: Path, errors: list[str] | None = None) -> dict[str, Any] | None:
+def git_info(
+    cwd: Path, errors: list[str] | None = None, on_child_cpu: ChildCpuHook | None = None
+) -> dict[str, Any] | None:
     """Commit, branch and dirty flag of the repo holding ``cwd``; local commands only.
 
     None outside a repository (checked without spawning) or when git is not installed.
@@ -131,7 +155,7 @@ def git_info(cwd: Path, errors: list[str] | None = None) -> dict[str, Any] | Non
         ["rev-parse", "--abbrev-ref", "HEAD"],
     ]
     try:
-        status, commit, branch = _run_git(cwd, commands, notes)
+        status, commit, branch = _run_git(cwd, commands, notes, on_child_cpu)
     except FileNotFoundError:
         notes.append("git: the git executable was not found; commit not recorded")
         return None
@@ -151,7 +175,7 @@ def select_env_vars(env: Mapping[str, str]) -> dict[str, str]:
     for name in sorted(env):
         if name not in SELECTED_ENV_VARS and not name.startswith("VATIO_"):
             continue
-        if any(marker in name.upper() for marker in _SECRET_MARKERS):
+        if is_secret_name(name):
             continue
         selected[name] = redact_credentials(env[name])
     return selected
@@ -198,8 +222,13 @@ def collect_manifest(
     cwd: Path | None = None,
     gpus: list[dict[str, Any]] | None = None,
     env: Mapping[str, str] | None = None,
+    on_child_cpu: ChildCpuHook | None = None,
 ) -> dict[str, Any]:
-    """Collect the run manifest: a JSON-serialisable dict; failed parts are None + an error."""
+    """Collect the run manifest: a JSON-serialisable dict; failed parts are None + an error.
+
+    `on_child_cpu` receives the CPU time of the helper processes run (git), which is
+    vatio's overhead, not the job's.
+    """
     collected_at = _utc_now_iso()
     cwd = Path.cwd() if cwd is None else Path(cwd)
     env = os.environ if env is None else env
@@ -212,12 +241,12 @@ def collect_manifest(
         ("gpus", lambda: _as_json("gpus", list(gpus or []), errors)),
         ("packages", lambda: system.installed_packages()),
         ("lockfile", lambda: ref.to_dict() if (ref := find_lockfile(cwd)) else None),
-        ("git", lambda: git_info(cwd, errors)),
+        ("git", lambda: git_info(cwd, errors, on_child_cpu)),
         ("environment", lambda: system.detect_environment(env=env)),
         ("env_vars", lambda: select_env_vars(env)),
         (
             "command",
-            lambda: None if command is None else [redact_credentials(str(a)) for a in command],
+            lambda: None if command is None else redact_argv([str(a) for a in command]),
         ),
         ("profile", lambda: None if profile is None else _as_json("profile", profile, errors)),
         ("hostname", socket.gethostname),

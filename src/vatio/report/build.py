@@ -217,7 +217,7 @@ def run_report(
         "sci": sci(record, carbon["co2e"] if carbon else None, settings),
         "equivalents": equivalents(carbon["co2e"] if carbon else None),
         "manifest": summarise_manifest(record.get("manifest")),
-        "schedule": record.get("schedule"),
+        "schedule": (record.get("extensions") or {}).get("schedule"),
         "power_series": power_series(record),
         "grid": intensity_context(record),
         "notes": _notes(record, carbon),
@@ -280,18 +280,36 @@ def build_report(
     flops: float | None = None,
     store_url: str | None = None,
     now: datetime | None = None,
+    verification: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole report: one section per run and, for several runs, a comparison."""
+    """The whole report: one section per run and, for several runs, a comparison.
+
+    `verification` is each run's standing in the signed log (`record.audit.RunProof`);
+    None when it was not checked, which the report then says.
+    """
     from vatio import __version__
-    from vatio.provenance.manifest import redact_credentials
+    from vatio.redact import redact_url
 
     runs = [run_report(r, settings, flops if len(records) == 1 else None) for r in records]
+    proofs = {p["run_id"]: p for p in verification or []}
+    for run in runs:
+        proof = proofs.get(run["id"])
+        run["verification"] = _verification_line(proof)
     generated = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {
         "report_version": REPORT_VERSION,
         "generator": f"vatio {__version__}",
         "generated_at": generated,
-        "store": redact_credentials(store_url) if store_url else None,
+        "store": redact_url(store_url) if store_url else None,
         "runs": runs,
         "comparison": comparison(records, runs) if len(runs) > 1 else None,
+        "verified": bool(verification) and all(p["verified"] for p in verification),
     }
+
+
+def _verification_line(proof: dict[str, Any] | None) -> str:
+    if proof is None:
+        return "not checked against the signed log"
+    if proof["verified"]:
+        return f"verified: leaf {proof['leaf']} of checkpoint {proof['checkpoint_size']}"
+    return f"NOT VERIFIED: {proof['reason']}"

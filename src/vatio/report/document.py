@@ -55,6 +55,7 @@ def _summary(run: dict[str, Any]) -> Table:
             ]
         )
     rows.append(["record digest", f"sha256:{run['digest']}" if run["digest"] else "—"])
+    rows.append(["signed log", run.get("verification") or "not checked against the signed log"])
     return Table(["", ""], rows)
 
 
@@ -230,6 +231,16 @@ def document(report: dict[str, Any]) -> list[Block]:
             "Measured and estimated energy are shown apart where a run has both."
         ),
     ]
+    if not report.get("verified"):
+        blocks.insert(
+            1,
+            Para(
+                "WARNING: the figures below are not verified against the signed log of runs "
+                "(see each run's 'signed log' row); they may have been changed after they "
+                "were recorded. `vatio ledger verify` says what holds.",
+                note=True,
+            ),
+        )
     if report["comparison"]:
         blocks += comparison_blocks(report)
     for run in report["runs"]:

@@ -19,7 +19,7 @@ def open_run_store(spec: str | None):
     from vatio.store.runstore import open_store
 
     try:
-        return open_store(spec)
+        return open_store(spec, readonly=True)
     except SQLAlchemyError as error:
         where = spec or "the default store .vatio/vatio.db"
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
@@ -52,8 +52,11 @@ def check_version(record: dict[str, Any]) -> None:
         )
 
 
-def load_records(spec: str | None, run_ids: list[str]) -> tuple[list[dict[str, Any]], str]:
-    """Full records of the given ids (or unique prefixes), in order, and the store URL."""
+def load_records(
+    spec: str | None, run_ids: list[str], *, with_store: bool = False
+) -> tuple[Any, ...]:
+    """Full records of the given ids (or unique prefixes), in order, and the store URL
+    (and the open store, with `with_store`)."""
     from vatio.errors import InputError
 
     if not run_ids:
@@ -68,17 +71,34 @@ def load_records(spec: str | None, run_ids: list[str]) -> tuple[list[dict[str, A
     for run_id in run_ids:
         record = store.get(run_id)
         if "schema_version" not in record:  # begun, never finished: no record written yet
-            raise InputError(
-                f"Run {record['id']} is {record.get('status')}: it has no energy figures yet.",
-                "Report a run once it has finished (`vatio runs list` shows their status).",
-            )
+            raise InputError(*_unfinished(record))
         check_version(record)
         records.append(record)
     ids = [r["id"] for r in records]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InputError(f"Run {', '.join(duplicates)} is given more than once.")
-    return records, store.url
+    return (records, store.display_url, store) if with_store else (records, store.display_url)
+
+
+def _unfinished(record: dict[str, Any]) -> tuple[str, str]:
+    """Why a begun run has no figures: still running, or abandoned (and since when)."""
+    summary = record.get("summary") or {}
+    status = record.get("status")
+    if status == "abandoned":
+        beat = summary.get("heartbeat_at") or summary.get("started_at")
+        return (
+            f"Run {record['id']} was abandoned: its vatio process ({summary.get('host')}, pid "
+            f"{summary.get('pid')}) ended without finishing the record; it started "
+            f"{summary.get('started_at')} and its last heartbeat was {beat}. Nothing but that "
+            "was recorded (figures are written when a run stops).",
+            "A run killed with SIGKILL or a power loss cannot be reported; `vatio runs list` "
+            "shows it as abandoned.",
+        )
+    return (
+        f"Run {record['id']} is {status}: it has no energy figures yet.",
+        "Report a run once it has finished (`vatio runs list` shows their status).",
+    )
 
 
 def record_kind(record: dict[str, Any]) -> str:

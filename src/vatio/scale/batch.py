@@ -154,32 +154,33 @@ def run_batch_config(
     """One batch size under its own tracker, stored as a run of the study."""
     import torch
 
-    from vatio.scale.study import StudyTracker
+    from vatio.record.tracker import RecordingTracker
 
     job: BatchJob = spec.batch
     assert config.batch_size is not None
     row: dict[str, Any] = {"config": config.to_dict(), "node_rank": 0}
-    tracker = StudyTracker(
+    tracker = RecordingTracker(
+        f"{spec.name or 'scale'} · {config.label}",
         profile=profile,
         profile_sources=sources,
         command=spec.command,
         kind="scale",
         parent_id=study_id,
-        store=spec.store,
+        store=None if spec.store else False,
     )
-    tracker.name = f"{spec.name or 'scale'} · {config.label}"
-    tracker.scale_record = {
-        "study_id": study_id,
-        "mode": "batch",
-        "model": job.description,
-        "figures": row,
-    }
 
-    def before_save(result: Any) -> None:
+    @tracker.on_finish
+    def collect_figures(result: Any) -> None:
         collect.add_energy(row, result)
         collect.per_sample(row)
 
-    tracker.before_save = before_save
+    @tracker.on_finish
+    def scale_section(_result: Any) -> None:
+        tracker.set_extension(
+            "scale",
+            {"study_id": study_id, "mode": "batch", "model": job.description, "figures": row},
+        )
+
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)

@@ -15,6 +15,8 @@ from vatio.config import Profile
 from vatio.errors import InputError
 from vatio.measure.result import RunResult
 from vatio.measure.tracker import utc_iso
+from vatio.record.context import RecordContext
+from vatio.record.recorder import Recorder
 
 
 class StudyRecord:
@@ -22,48 +24,42 @@ class StudyRecord:
 
     def __init__(self, study_id: str, spec: Any, profile: Profile, cwd: Path) -> None:
         self.error: str | None = None
-        self.store = None
+        self.recorder: Recorder | None = None
         self.result = RunResult(
             id=study_id,
             name=spec.name or "scale study",
             command=spec.command,
             status="running",
             started_at=utc_iso(time.time()),
-            profile={**profile.model_dump(mode="json"), "scale": None},
         )
         self._t0 = time.monotonic()
         if spec.nodes.node_rank != 0 or not spec.store:
             return
         try:
-            from vatio.store.location import resolve_url
-            from vatio.store.runstore import RunStore
-
-            self.store = RunStore(resolve_url(profile.store, cwd))
-            if _exists(self.store, study_id):
+            context = RecordContext.build(profile, {}, kind="scale-study", cwd=cwd)
+            self.recorder = Recorder(context)
+            if _exists(self.recorder.open_store(), study_id):
                 raise InputError(
                     f"The study id {study_id!r} is already in the store.",
                     "Give each study a new --study (or --rdzv-id).",
                 )
-            self.store.begin(self.result, kind="scale-study")
+            self.recorder.begin(self.result)
         except InputError:
             raise
         except Exception as error:
             self.error = str(error)
-            self.store = None
+            self.recorder = None
 
     def finish(self, study: dict[str, Any], status: str | None) -> None:
-        if self.store is None:
+        if self.recorder is None:
             return
         failed = all(r["status"] != "completed" for r in study["configs"])
         self.result.status = status or ("failed" if failed else "completed")
         self.result.ended_at = utc_iso(time.time())
         self.result.duration_s = time.monotonic() - self._t0
-        assert self.result.profile is not None
-        self.result.profile["scale"] = study
-        try:
-            self.store.finish(self.result)
-        except Exception as error:
-            self.error = str(error)
+        self.result.extensions["scale_study"] = study
+        outcome = self.recorder.record([self.result])
+        self.error = outcome.store_error
 
 
 def _exists(store: Any, run_id: str) -> bool:

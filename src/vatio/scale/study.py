@@ -10,16 +10,15 @@ study goes on; Ctrl-C stops the study and keeps what finished.
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vatio.api import Tracker
 from vatio.config import Profile
 from vatio.measure.result import RunResult
 from vatio.measure.tracker import new_run_id
+from vatio.record.tracker import RecordingTracker
 from vatio.scale import analysis, collect, launch
 from vatio.scale.configs import Config, Nodes
 from vatio.scale.record import StudyRecord
@@ -46,27 +45,6 @@ class StudySpec:
     batch: Any = None  # batch.BatchJob for inference sweeps
     warnings: list[str] = field(default_factory=list)
     store: bool = True
-
-
-class StudyTracker(Tracker):
-    """The api Tracker, storing the configuration's scale figures with its run record."""
-
-    scale_record: dict[str, Any] | None = None
-    before_save: Callable[[RunResult], None] | None = None
-
-    def _profile_record(self) -> dict[str, Any]:
-        record = super()._profile_record()
-        if self.scale_record is not None:
-            record["scale"] = self.scale_record
-        return record
-
-    def _on_finish(self, result: RunResult) -> None:
-        if self.before_save is not None:
-            try:
-                self.before_save(result)
-            except Exception as error:  # the figures must never lose the run record
-                sys.stderr.write(f"vatio: warning: scale figures incomplete: {error!r}\n")
-        super()._on_finish(result)
 
 
 def run_study(
@@ -132,13 +110,14 @@ def run_launched_config(
     tracker = _tracker(spec, config, profile, sources, study_id, command, row)
     kind = "no_sync" if config.no_sync else "train"
 
-    def before_save(result: RunResult) -> None:
+    @tracker.on_finish
+    def collect_figures(result: RunResult) -> None:
         figures = collect.node_figures(collect.read_rank_reports(report_dir), kind)
         collect.add_energy(figures, result)
         collect.per_sample(figures)
         row.update(figures)
 
-    tracker.before_save = before_save
+    _scale_section(tracker, spec, study_id, row)
     tracker.start()
     try:
         launched = launch.run_logged(command, env, log_path, spec.timeout_s)
@@ -169,35 +148,48 @@ def _tracker(
     study_id: str,
     command: list[str],
     row: dict[str, Any],
-) -> StudyTracker:
+) -> RecordingTracker:
     """A tracker whose record carries this configuration's figures (`row`, filled later)."""
-    tracker = StudyTracker(
+    tracker = RecordingTracker(
+        f"{spec.name or 'scale'} · {config.label}",
         profile=profile,
         profile_sources=sources,
         command=command,
         kind="scale",
         parent_id=study_id,
-        store=spec.store,
+        store=None if spec.store else False,
     )
-    tracker.name = f"{spec.name or 'scale'} · {config.label}"
-    tracker.scale_record = {
-        "study_id": study_id,
-        "mode": spec.mode,
-        "scaling": spec.scaling,
-        "nnodes": spec.nodes.nnodes,
-        "figures": row,
-    }
+
     return tracker
 
 
-def _finish_row(row: dict[str, Any], result: RunResult, tracker: Tracker) -> None:
+def _scale_section(
+    tracker: RecordingTracker, spec: StudySpec, study_id: str, row: dict[str, Any]
+) -> None:
+    """Register, last, the callback that stores the configuration's figures with its record."""
+
+    @tracker.on_finish
+    def scale_section(_result: RunResult) -> None:
+        tracker.set_extension(
+            "scale",
+            {
+                "study_id": study_id,
+                "mode": spec.mode,
+                "scaling": spec.scaling,
+                "nnodes": spec.nodes.nnodes,
+                "figures": row,
+            },
+        )
+
+
+def _finish_row(row: dict[str, Any], result: RunResult, tracker: RecordingTracker) -> None:
     row["run_id"] = result.id
     row["co2e_g"] = result.co2e_g
     row["store_error"] = getattr(tracker, "store_error", None)
 
 
 def _merge_other_nodes(
-    spec: StudySpec, row: dict[str, Any], tracker: Tracker, study_id: str
+    spec: StudySpec, row: dict[str, Any], tracker: RecordingTracker, study_id: str
 ) -> None:
     """Node 0 waits for the other nodes' records of this configuration, then merges them."""
     from vatio.store.runstore import RunStore
@@ -212,9 +204,8 @@ def _merge_other_nodes(
         for summary in store.list_runs(limit=None):
             if summary.get("parent_id") != study_id or summary.get("status") == "running":
                 continue
-            figures = (
-                (store.get(summary["id"]).get("profile") or {}).get("scale", {}).get("figures", {})
-            )
+            record = store.get(summary["id"])
+            figures = ((record.get("extensions") or {}).get("scale") or {}).get("figures") or {}
             if figures.get("config", {}).get("key") == key and figures.get("node_rank", 0) != 0:
                 found[figures["node_rank"]] = figures
         return len(found) >= spec.nodes.nnodes - 1

@@ -4,6 +4,10 @@ A run is inserted as `running` when it starts and completed when it stops,
 so a vatio process killed mid-run leaves a row that `runs list` shows as
 `abandoned`. SQLite runs in WAL mode with a long busy timeout, and writes are
 retried, so many `vatio run` processes can share one store.
+
+Records are kept as the exact canonical JSON bytes that the signed log hashes
+(`vatio.record` computes them); this layer persists records, leaves and
+checkpoints but never signs or verifies anything itself.
 """
 
 from __future__ import annotations
@@ -14,20 +18,42 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
-from vatio.canonical import sha256_hex
 from vatio.errors import StoreError, UnknownRunError
-from vatio.measure.result import RunResult
 from vatio.store.location import resolve_url
-from vatio.store.schema import SCHEMA_VERSION, artifacts, meta, metadata, runs, tags
+from vatio.store.migrate import SchemaState, ensure_schema
+from vatio.store.schema import (
+    SCHEMA_VERSION,
+    artifacts,
+    ledger_checkpoints,
+    ledger_leaves,
+    ledger_state,
+    meta,
+    runs,
+    tags,
+)
 
 SUMMARY_COLUMNS = [c for c in runs.c if c.name != "record"]
+# Statements built once: the hot path of recording a run does not rebuild SQL constructs.
+_UPDATE_RUN = runs.update().where(runs.c.id == sa.bindparam("b_id"))
+_INSERT_RUN = runs.insert()
+_FIND_ARTIFACT = sa.select(artifacts.c.sha256).where(
+    artifacts.c.sha256 == sa.bindparam("b_sha"), artifacts.c.run_id == sa.bindparam("b_run")
+)
+_INSERT_ARTIFACT = artifacts.insert()
+_INSERT_LEAF = ledger_leaves.insert()
+_INSERT_STATE = ledger_state.insert()
+_UPDATE_STATE = ledger_state.update().where(ledger_state.c.id == 1)
+_INSERT_CHECKPOINT = ledger_checkpoints.insert()
+_STATE = sa.select(ledger_state).where(ledger_state.c.id == 1)
+_STATE_FOR_UPDATE = _STATE.with_for_update()
 STALE_HEARTBEAT_S = 600.0
 T = TypeVar("T")
 
@@ -36,46 +62,115 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
+class MalformedRecordError(StoreError):
+    """A stored record that is not valid JSON (damaged or edited behind vatio's back)."""
+
+
+@dataclass
+class RecordRow:
+    """One finished record as the store keeps it: summary columns plus the exact text."""
+
+    id: str
+    kind: str
+    parent_id: str | None
+    record_text: str
+    digest: str
+    leaf_hash: bytes | None
+    columns: dict[str, Any]
+    artifacts: list[dict[str, Any]]
+    #: why the leaf was added, when not at the run's end (e.g. "adopted" after a migration)
+    leaf_note: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """The signed log's size, compact range (JSON) and latest signed checkpoint."""
+
+    size: int
+    frontier: str
+    checkpoint: str | None
+
+
+class LogAdvance(Protocol):
+    """Extends the log by some leaves and signs a checkpoint (given by the record layer)."""
+
+    def __call__(self, state: LedgerState | None, leaves: list[bytes]) -> LedgerState: ...
+
+
 class RunStore:
     """One store of runs; cheap to open, safe to share between processes."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
+        self.readonly = readonly
+        self.display_url = _hide_password(url)
         try:
-            self.engine = sa.create_engine(url, **self._engine_options(url))
+            self.engine = sa.create_engine(self._engine_url(), **self._engine_options())
         except (SQLAlchemyError, ImportError, ValueError) as error:
-            raise StoreError(f"Cannot open the run store {url!r}: {error}.") from None
-        if url.startswith("sqlite"):
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._retry(self._create_schema)
+            raise StoreError(
+                f"Cannot open the run store {self.display_url}: {_reason(error)}."
+            ) from None
+        if self.is_sqlite:
+            listener = _sqlite_readonly_pragmas if readonly else _sqlite_pragmas
+            sa.event.listen(self.engine, "connect", listener)
+        self.state: SchemaState = self._retry(self._open_schema)
 
-    @staticmethod
-    def _engine_options(url: str) -> dict[str, Any]:
-        if url.startswith("sqlite"):
-            return {"connect_args": {"timeout": 60}, "poolclass": sa.pool.NullPool}
+    # -- opening ----------------------------------------------------------------
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def _engine_url(self) -> str:
+        if not (self.readonly and self.is_sqlite):
+            return self.url
+        path = sa.engine.make_url(self.url).database or ""
+        return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+    def _engine_options(self) -> dict[str, Any]:
+        if self.is_sqlite:
+            # Keep connections open: closing the last one checkpoints the WAL (~10 ms each time)
+            return {
+                "connect_args": {"timeout": 60, "check_same_thread": False},
+                "poolclass": sa.pool.QueuePool,
+                "pool_size": 2,
+                "max_overflow": 4,
+            }
         return {"pool_pre_ping": True}
 
-    def _create_schema(self) -> None:
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except OperationalError as error:
-            if "already exists" not in str(error):
-                raise
-        with self.engine.begin() as conn:
-            found = conn.execute(
-                sa.select(meta.c.value).where(meta.c.key == "schema_version")
-            ).scalar()
-            if found is None:
-                with contextlib.suppress(IntegrityError):
-                    conn.execute(
-                        meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
-                    )
-            elif int(found) != SCHEMA_VERSION:
+    def _open_schema(self) -> SchemaState:
+        if self.readonly:
+            from vatio.store.migrate import read_state
+
+            try:
+                with self.engine.connect() as conn:
+                    state = read_state(conn, self.display_url)
+            except OperationalError as error:
+                if self.is_sqlite and "unable to open" in str(error):
+                    self._reopen_immutable()
+                    with self.engine.connect() as conn:
+                        state = read_state(conn, self.display_url)
+                else:
+                    raise
+            if state.version != SCHEMA_VERSION:
                 raise StoreError(
-                    f"The store {self.url} has schema version {found}; this vatio reads version "
-                    f"{SCHEMA_VERSION}.",
-                    "Use a vatio release that matches, or a new store with --store.",
+                    f"The store {self.display_url} has schema version {state.version}; this "
+                    f"vatio reads version {SCHEMA_VERSION}, and the store is read-only here.",
+                    "Run `vatio store migrate` once where the store is writable.",
                 )
+            return state
+        return ensure_schema(self.engine, self.display_url)
+
+    def _reopen_immutable(self) -> None:
+        """A read-only mount: SQLite cannot create the WAL index, so read the file as is."""
+        path = sa.engine.make_url(self.url).database or ""
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            f"sqlite:///file:{path}?immutable=1&uri=true", **self._engine_options()
+        )
+
+    @property
+    def store_id(self) -> str:
+        return self.state.meta.get("store_id") or "unknown"
 
     def _retry(self, action: Callable[[], T], attempts: int = 20) -> T:
         delay = 0.05
@@ -83,36 +178,56 @@ class RunStore:
             try:
                 return action()
             except OperationalError as error:
-                transient = "locked" in str(error) or "busy" in str(error)
+                text = str(error)
+                transient = "locked" in text or "busy" in text
                 if not transient or attempt == attempts - 1:
-                    raise StoreError(
-                        f"Cannot use the run store {self.url}: {error.orig}."
-                    ) from None
+                    raise StoreError(self._failure(error), self._hint(text)) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except DatabaseError as error:  # e.g. a file that is not a database at all
                 raise StoreError(
-                    f"Cannot use the run store {self.url}: {error.orig}.",
+                    f"Cannot use the run store {self.display_url}: {_reason(error)}.",
                     "Point --store or VATIO_STORE at a vatio store or a new file.",
                 ) from None
         raise AssertionError("unreachable")
 
+    def _failure(self, error: Exception) -> str:
+        return f"Cannot use the run store {self.display_url}: {_reason(error)}."
+
+    def _hint(self, text: str) -> str | None:
+        if "readonly" in text or "read-only" in text:
+            return "The store is read-only here: reading works, recording needs a writable store."
+        return None
+
     # -- writing ----------------------------------------------------------------
-    def begin(self, result: RunResult, kind: str = "run", parent_id: str | None = None) -> None:
+    def begin(
+        self,
+        run_id: str,
+        *,
+        kind: str,
+        parent_id: str | None,
+        name: str | None,
+        command: list[str] | None,
+        started_at: str,
+        zone: str | None,
+        username: str | None = None,
+        project: str | None = None,
+    ) -> None:
         """Record a run as running, so a crash of vatio still leaves a trace."""
         row = {
-            "id": result.id,
+            "id": run_id,
             "kind": kind,
             "parent_id": parent_id,
-            "name": result.name,
-            "command": json.dumps(result.command) if result.command else None,
+            "name": name,
+            "command": json.dumps(command) if command else None,
             "status": "running",
-            "started_at": result.started_at,
-            "zone": (result.profile or {}).get("zone"),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
+            "started_at": started_at,
+            "zone": zone,
+            "username": username,
+            "project": project,
             "heartbeat_at": _now_iso(),
             "schema_version": SCHEMA_VERSION,
+            **_process_identity(),
         }
         self._retry(lambda: self._execute(runs.insert().values(**row)))
 
@@ -120,51 +235,213 @@ class RunStore:
         stmt = runs.update().where(runs.c.id == run_id).values(heartbeat_at=_now_iso())
         self._retry(lambda: self._execute(stmt))
 
-    def finish(self, result: RunResult, kind: str = "run", parent_id: str | None = None) -> str:
-        """Write the final record and its digest; inserts it if begin() was never called."""
-        values = _final_values(result)
-
-        def write() -> None:
-            with self.engine.begin() as conn:
-                updated = conn.execute(runs.update().where(runs.c.id == result.id).values(**values))
-                if updated.rowcount == 0:
-                    conn.execute(
-                        runs.insert().values(**_insert_only(result, kind, parent_id), **values)
-                    )
-            self._write_artifacts(result)
-
-        self._retry(write)
-        return values["digest"]
-
-    def finish_many(
-        self, results: list[RunResult], kind: str, parent_id: str | None = None
-    ) -> None:
-        """Insert many finished runs in one transaction (e.g. one per test of a session)."""
-        rows = [_insert_only(r, kind, parent_id) | _final_values(r) for r in results]
+    def write_records(
+        self, rows: list[RecordRow], advance: LogAdvance | None
+    ) -> tuple[list[int], str | None]:
+        """Write finished records and, with `advance`, their log leaves and a new checkpoint,
+        all in one transaction. Returns each record's leaf index and the checkpoint."""
         if not rows:
+            return [], None
+
+        def write() -> tuple[list[int], str | None]:
+            with self._write_transaction() as conn:
+                for row in rows:
+                    self._write_row(conn, row)
+                if advance is None:
+                    return [], None
+                entries = [(row.id, row.leaf_hash, row.leaf_note) for row in rows]
+                return self._append_leaves(conn, entries, advance)  # type: ignore[arg-type]
+
+        return self._retry(write)
+
+    def log_existing(
+        self, entries: list[tuple[str, bytes, str | None]], advance: LogAdvance
+    ) -> tuple[list[int], str | None]:
+        """Add leaves for records already stored (adopted after a migration)."""
+        if not entries:
+            return [], None
+
+        def write() -> tuple[list[int], str | None]:
+            with self._write_transaction() as conn:
+                logged = {
+                    r.run_id
+                    for r in conn.execute(
+                        sa.select(ledger_leaves.c.run_id).where(
+                            ledger_leaves.c.run_id.in_([e[0] for e in entries])
+                        )
+                    )
+                }
+                fresh = [e for e in entries if e[0] not in logged]
+                if not fresh:
+                    return [], None
+                return self._append_leaves(conn, fresh, advance)
+
+        return self._retry(write)
+
+    def _write_row(self, conn: sa.Connection, row: RecordRow) -> None:
+        values = {
+            **row.columns,
+            "record": row.record_text,
+            "digest": row.digest,
+            "heartbeat_at": _now_iso(),
+            "schema_version": SCHEMA_VERSION,
+        }
+        updated = conn.execute(_UPDATE_RUN, {"b_id": row.id, **values})
+        if updated.rowcount == 0:
+            conn.execute(
+                _INSERT_RUN,
+                {"id": row.id, "kind": row.kind, "parent_id": row.parent_id,
+                 **_process_identity(), **values},
+            )  # fmt: skip
+        for item in row.artifacts:
+            exists = conn.execute(
+                _FIND_ARTIFACT, {"b_sha": item["sha256"], "b_run": row.id}
+            ).first()
+            if exists is None:
+                conn.execute(
+                    _INSERT_ARTIFACT,
+                    {
+                        "sha256": item["sha256"],
+                        "run_id": row.id,
+                        "path": item["path"],
+                        "role": item.get("role"),
+                        "size": item.get("size"),
+                        "created_at": _now_iso(),
+                    },
+                )
+
+    def _append_leaves(
+        self,
+        conn: sa.Connection,
+        entries: list[tuple[str, bytes, str | None]],
+        advance: LogAdvance,
+    ) -> tuple[list[int], str | None]:
+        state = self._ledger_state(conn, lock=True)
+        start = state.size if state else 0
+        leaves = [leaf for _, leaf, _ in entries]
+        assert all(leaf is not None for leaf in leaves), "every logged record needs its leaf"
+        new = advance(state, leaves)
+        now = _now_iso()
+        conn.execute(
+            _INSERT_LEAF,
+            [
+                {
+                    "idx": start + i,
+                    "run_id": run_id,
+                    "leaf_hash": leaf.hex(),
+                    "logged_at": now,
+                    "note": note,
+                }
+                for i, (run_id, leaf, note) in enumerate(entries)
+            ],
+        )
+        values = {"size": new.size, "frontier": new.frontier, "checkpoint": new.checkpoint}
+        if state is None:
+            conn.execute(_INSERT_STATE, {"id": 1, "updated_at": now, **values})
+        else:
+            conn.execute(_UPDATE_STATE, {"updated_at": now, **values})
+        if new.checkpoint is not None:
+            conn.execute(
+                _INSERT_CHECKPOINT, {"size": new.size, "note": new.checkpoint, "created_at": now}
+            )
+        return [start + i for i in range(len(entries))], new.checkpoint
+
+    @contextlib.contextmanager
+    def _write_transaction(self) -> Iterator[sa.Connection]:
+        """A transaction that holds the write lock from its start (SQLite BEGIN IMMEDIATE),
+        so reading and advancing the log cannot interleave with another writer."""
+        if not self.is_sqlite:
+            with self.engine.begin() as conn:
+                yield conn
             return
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+
+    def _ledger_state(self, conn: sa.Connection, lock: bool = False) -> LedgerState | None:
+        query = _STATE_FOR_UPDATE if lock and not self.is_sqlite else _STATE
+        row = conn.execute(query).first()
+        if row is None:
+            return None
+        return LedgerState(int(row.size), row.frontier, row.checkpoint)
+
+    # -- the signed log, as stored ------------------------------------------------
+    def ledger_state(self) -> LedgerState | None:
+        def read() -> LedgerState | None:
+            with self.engine.connect() as conn:
+                return self._ledger_state(conn)
+
+        return self._retry(read)
+
+    def ledger_leaves(self) -> list[dict[str, Any]]:
+        """Every leaf row in index order (idx, run_id, leaf_hash hex, logged_at, note)."""
+        query = sa.select(ledger_leaves).order_by(ledger_leaves.c.idx)
+        return self._retry(lambda: self._fetch(query))
+
+    def ledger_checkpoints(self) -> list[dict[str, Any]]:
+        query = sa.select(ledger_checkpoints).order_by(ledger_checkpoints.c.size)
+        return self._retry(lambda: self._fetch(query))
+
+    def save_cosigned(self, size: int, note: str) -> None:
+        """Replace the stored checkpoint of `size` by its co-signed form."""
+        stmt = ledger_checkpoints.update().where(ledger_checkpoints.c.size == size)
 
         def write() -> None:
             with self.engine.begin() as conn:
-                conn.execute(runs.insert(), rows)
+                if conn.execute(stmt.values(note=note)).rowcount == 0:
+                    raise StoreError(
+                        f"The store's log never had a checkpoint of size {size}.",
+                        "Co-sign a checkpoint written by `vatio ledger checkpoint` for this store.",
+                    )
+                conn.execute(
+                    ledger_state.update()
+                    .where(ledger_state.c.id == 1, ledger_state.c.size == size)
+                    .values(checkpoint=note)
+                )
 
         self._retry(write)
 
-    def _write_artifacts(self, result: RunResult) -> None:
-        for item in result.artifacts:
-            row = {
-                "sha256": item["sha256"],
-                "run_id": result.id,
-                "path": item["path"],
-                "role": item.get("role"),
-                "size": item.get("size"),
-                "created_at": _now_iso(),
-            }
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(artifacts.insert().values(**row))
-            except IntegrityError:
-                pass  # the same file recorded twice for one run
+    def iter_logged_records(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every row with its record text, for verification (id order, in batches)."""
+        last = ""
+        while True:
+            query = (
+                sa.select(runs).where(runs.c.id > last).order_by(runs.c.id).limit(batch)
+            )  # fmt: skip
+            rows = self._retry(lambda q=query: self._fetch(q))
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    def unlogged_finished(self) -> list[dict[str, Any]]:
+        """Finished records that are not leaves of the log yet (e.g. after a migration)."""
+        logged = sa.select(ledger_leaves.c.run_id)
+        query = (
+            sa.select(runs.c.id, runs.c.record, runs.c.started_at)
+            .where(runs.c.status != "running", runs.c.record.is_not(None))
+            .where(runs.c.id.not_in(logged))
+            .order_by(runs.c.started_at, runs.c.id)
+        )
+        return self._retry(lambda: self._fetch(query))
+
+    def set_meta(self, key: str, value: str) -> None:
+        def write() -> None:
+            with self.engine.begin() as conn:
+                if conn.execute(
+                    meta.update().where(meta.c.key == key).values(value=value)
+                ).rowcount:
+                    return
+                conn.execute(meta.insert().values(key=key, value=value))
+
+        self._retry(write)
+        self.state.meta[key] = value
 
     # -- tags and artefacts -----------------------------------------------------
     def tag(self, run_id: str, tag: str) -> str:
@@ -217,19 +494,28 @@ class RunStore:
         status: str | None = None,
         kind: str | None = None,
         hide_kinds: tuple[str, ...] = (),
+        parent_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Newest first; `kind` selects one kind, `hide_kinds` leaves some out."""
-        query = sa.select(*SUMMARY_COLUMNS).order_by(runs.c.started_at.desc())
+        query = sa.select(*SUMMARY_COLUMNS).order_by(runs.c.started_at.desc(), runs.c.id)
         if kind:
             query = query.where(runs.c.kind == kind)
         elif hide_kinds:
             query = query.where(runs.c.kind.not_in(hide_kinds))
-        if limit:
+        if parent_id:
+            query = query.where(runs.c.parent_id == parent_id)
+        if status and status not in ("running", "abandoned"):
+            query = query.where(runs.c.status == status)
+        elif status:
+            query = query.where(runs.c.status == "running")
+        if limit and not status:
             query = query.limit(limit)
         rows = self._retry(lambda: self._fetch(query))
         summaries = [self._summary(row) for row in rows]
         if status:
             summaries = [s for s in summaries if s["status"] == status]
+            if limit:
+                summaries = summaries[:limit]
         return summaries
 
     def _fetch(self, query: sa.Select) -> list[dict[str, Any]]:
@@ -238,7 +524,11 @@ class RunStore:
 
     def _summary(self, row: dict[str, Any]) -> dict[str, Any]:
         row = dict(row)
-        row["command"] = json.loads(row["command"]) if row.get("command") else None
+        try:
+            command = json.loads(row["command"]) if row.get("command") else None
+        except ValueError:
+            command = None
+        row["command"] = command if isinstance(command, list) else None
         row["status"] = display_status(row)
         return row
 
@@ -248,7 +538,8 @@ class RunStore:
         matches = [r["id"] for r in self._retry(lambda: self._fetch(query))]
         if not matches:
             raise UnknownRunError(
-                f"No run with id {run_id!r} in {self.url}.", "`vatio runs list` shows the ids."
+                f"No run with id {run_id!r} in {self.display_url}.",
+                "`vatio runs list` shows the ids.",
             )
         if len(matches) > 1 and run_id not in matches:
             raise UnknownRunError(
@@ -257,56 +548,70 @@ class RunStore:
             )
         return run_id if run_id in matches else matches[0]
 
-    def get(self, run_id: str) -> dict[str, Any]:
-        """The full record of one run (id or unique prefix), with its display status."""
+    def row(self, run_id: str) -> dict[str, Any]:
+        """The raw row of one run (id or unique prefix), record text included."""
         full_id = self.resolve_id(run_id)
         query = sa.select(runs).where(runs.c.id == full_id)
-        row = self._retry(lambda: self._fetch(query))[0]
-        summary = self._summary(row)
-        record = json.loads(row["record"]) if row.get("record") else {}
-        record.setdefault("id", full_id)
-        record["status"] = summary["status"]
-        record["digest"] = row.get("digest")
-        record["summary"] = {k: v for k, v in summary.items() if k != "record"}
-        return record
+        return self._retry(lambda: self._fetch(query))[0]
 
-    def iter_records(self) -> Iterator[dict[str, Any]]:
+    def get(self, run_id: str) -> dict[str, Any]:
+        """The full record of one run (id or unique prefix), with its display status."""
+        return record_of_row(self.row(run_id), self.display_url)
+
+    def iter_records(
+        self, on_malformed: Callable[[str, str], None] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every record, newest first; a malformed one goes to `on_malformed(id, reason)`."""
         for summary in self.list_runs(limit=None):
-            yield self.get(summary["id"])
+            try:
+                yield self.get(summary["id"])
+            except MalformedRecordError as error:
+                if on_malformed is None:
+                    raise
+                on_malformed(summary["id"], error.message)
 
 
-def _final_values(result: RunResult) -> dict[str, Any]:
-    record = result.to_dict()
-    return {
-        "name": result.name,
-        "command": json.dumps(result.command) if result.command else None,
-        "status": result.status,
-        "exit_code": result.exit_code,
-        "started_at": result.started_at,
-        "ended_at": result.ended_at,
-        "duration_s": result.duration_s,
-        "energy_j": result.energy_j,
-        "energy_low_j": result.energy_low_j,
-        "energy_high_j": result.energy_high_j,
-        "process_energy_j": result.process_energy_j,
-        "co2e_g": result.co2e_g,
-        "method": result.method,
-        "zone": (result.carbon or {}).get("zone") or (result.profile or {}).get("zone"),
-        "heartbeat_at": _now_iso(),
-        "record": json.dumps(record, sort_keys=True, default=str),
-        "digest": sha256_hex(record),
-    }
+def record_of_row(row: dict[str, Any], where: str = "the store") -> dict[str, Any]:
+    """A record dict from a stored row, with its display status, digest and summary."""
+    summary = {k: v for k, v in row.items() if k != "record"}
+    summary["status"] = display_status(row)
+    try:
+        command = json.loads(row["command"]) if row.get("command") else None
+    except ValueError:
+        command = None
+    summary["command"] = command if isinstance(command, list) else None
+    text = row.get("record")
+    record: Any = {}
+    if text:
+        try:
+            record = json.loads(text)
+        except ValueError as error:
+            raise MalformedRecordError(
+                f"The record of run {row['id']} in {where} is not valid JSON ({error.msg} at "
+                f"character {error.pos}).",
+                "It was damaged or edited; `vatio ledger verify` shows what the log proves.",
+            ) from None
+        if not isinstance(record, dict):
+            raise MalformedRecordError(
+                f"The record of run {row['id']} in {where} is not a JSON object.",
+                "It was damaged or edited; `vatio ledger verify` shows what the log proves.",
+            )
+    record.setdefault("id", row["id"])
+    record["status"] = summary["status"]
+    record["digest"] = row.get("digest")
+    record["summary"] = summary
+    return record
 
 
-def _insert_only(result: RunResult, kind: str, parent_id: str | None) -> dict[str, Any]:
-    return {
-        "id": result.id,
-        "kind": kind,
-        "parent_id": parent_id,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "schema_version": SCHEMA_VERSION,
-    }
+def _process_identity() -> dict[str, Any]:
+    """This process: host, pid and its start time (so a reused pid is not mistaken for it)."""
+    try:
+        import psutil
+
+        started = psutil.Process().create_time()
+    except Exception:
+        started = None
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": started}
 
 
 def display_status(row: dict[str, Any]) -> str:
@@ -316,10 +621,21 @@ def display_status(row: dict[str, Any]) -> str:
     if row.get("host") == socket.gethostname() and row.get("pid"):
         import psutil
 
-        return "running" if psutil.pid_exists(int(row["pid"])) else "abandoned"
+        try:
+            process = psutil.Process(int(row["pid"]))
+            started = process.create_time()
+        except (psutil.Error, ValueError, OverflowError):
+            return "abandoned"
+        expected = row.get("pid_started")
+        if expected is not None and abs(started - float(expected)) > 1.0:
+            return "abandoned"  # the pid now belongs to another process
+        return "running"
     beat = row.get("heartbeat_at")
     if beat:
-        age = time.time() - datetime.fromisoformat(beat.replace("Z", "+00:00")).timestamp()
+        try:
+            age = time.time() - datetime.fromisoformat(beat.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return "abandoned"
         if age > STALE_HEARTBEAT_S:
             return "abandoned"
     return "running"
@@ -333,5 +649,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def open_store(spec: str | None = None, cwd: Path | None = None) -> RunStore:
+def _sqlite_readonly_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 60000")
+    cursor.close()
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        from vatio.redact import redact_url
+
+        return redact_url(url) or url
+
+
+def _reason(error: Exception) -> str:
+    from vatio.redact import redact_text
+
+    text = str(getattr(error, "orig", None) or error).splitlines()[0] if str(error) else repr(error)
+    return redact_text(text).rstrip(".")
+
+
+def open_store(
+    spec: str | None = None, cwd: Path | None = None, *, readonly: bool = False
+) -> RunStore:
+    """The store a spec names; reading commands open it read-only and create nothing."""
+    if readonly:
+        url = resolve_url(spec, cwd, create=False)
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.is_file():
+                from vatio.errors import StoreError as _StoreError
+
+                raise _StoreError(
+                    f"There is no run store at {path} (nothing recorded there yet).",
+                    "Record runs with `vatio run`, or point --store or VATIO_STORE at the store.",
+                )
+        return RunStore(url, readonly=True)
     return RunStore(resolve_url(spec, cwd))

@@ -1,10 +1,20 @@
-"""Tables of the run store. Bump SCHEMA_VERSION when a column changes meaning."""
+"""Tables of the run store.
+
+Changes go through an Alembic migration in `store/migrations/versions/`, run when
+a store is opened; bump SCHEMA_VERSION and HEAD_REVISION with each one.
+Version 2: signed-log tables, `pid_started` (abandoned detection that survives
+PID reuse), `username` and `project` columns, records as canonical JSON.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: the Alembic revision of SCHEMA_VERSION (tests check it is the migrations' head)
+HEAD_REVISION = "0002_trust"
+#: SCHEMA_VERSION of each revision, for `vatio store migrate` to explain what it did
+REVISION_VERSIONS = {"0001_initial": 1, "0002_trust": 2}
 
 metadata = MetaData()
 
@@ -41,6 +51,10 @@ runs = Table(
     Column("schema_version", Integer, nullable=False),
     Column("record", Text),
     Column("digest", String(64)),
+    Column("pid_started", Float),
+    Column("username", String(128)),
+    Column("project", String(256)),
+    Index("ix_runs_kind_started", "kind", "started_at"),
 )
 
 tags = Table(
@@ -59,5 +73,36 @@ artifacts = Table(
     Column("path", Text, nullable=False),
     Column("role", String(64)),
     Column("size", Integer),
+    Column("created_at", String(40), nullable=False),
+)
+
+#: one leaf of the signed Merkle log per finished record, in append order
+ledger_leaves = Table(
+    "ledger_leaves",
+    metadata,
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("run_id", String(32), nullable=False, unique=True),
+    Column("leaf_hash", String(64), nullable=False),
+    Column("logged_at", String(40), nullable=False),
+    Column("note", String(64)),
+)
+
+#: the log's current size, compact range (frontier) and latest signed checkpoint (row id 1)
+ledger_state = Table(
+    "ledger_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", Integer, nullable=False),
+    Column("frontier", Text, nullable=False),
+    Column("checkpoint", Text),
+    Column("updated_at", String(40), nullable=False),
+)
+
+#: every signed checkpoint, with the co-signatures added later
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("size", Integer, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
 )

@@ -18,7 +18,7 @@ class EnergySession:
         from vatio.devices.discovery import discover
 
         self.config = config
-        self.profile, _ = load_profile(
+        self.profile, self.sources = load_profile(
             overrides={
                 "zone": config.getoption("vatio_zone"),
                 "store": config.getoption("vatio_store"),
@@ -37,6 +37,7 @@ class EnergySession:
         self.baseline_note: str | None = None
         self.result: RunResult | None = None
         self.store_error: str | None = None
+        self.unsaved: list[str] = []
 
     def mark(self) -> Totals:
         return self.sampler.tick()
@@ -67,8 +68,8 @@ class EnergySession:
             outcome = self.outcomes.get(test.name or "", "passed")
             test.status = {"failed": "failed", "skipped": "completed"}.get(outcome, "completed")
             test.work = {}
-            self._carbon(test)
         diff = end.minus(self.start)
+        timeline = self.sampler.timeline
         self.result = RunResult(
             id=self.session_id,
             name="pytest session",
@@ -79,44 +80,49 @@ class EnergySession:
             ended_at=utc_iso(end.wall),
             duration_s=diff.wall,
             devices=self._devices(diff),
-            profile=self.profile.model_dump(mode="json"),
+            hourly=[
+                {"hour": utc_iso(hour), "energy": bucket.energy}
+                for hour, bucket in sorted(timeline.hours.items())
+            ],
+            overhead={"cpu_s": diff.overhead_cpu_s, "energy_j": sum(diff.overhead.values())},
         )
-        self._carbon(self.result)
         self._compare_with_baseline()
+        self.result.extensions["pytest"] = {
+            "tests": len(self.tests),
+            "outcomes": dict(self.outcomes),
+            "baseline": self.config.getoption("vatio_baseline"),
+            "baseline_note": self.baseline_note,
+            "regressions": self.regressions,
+        }
         self._save()
-
-    def _carbon(self, result: RunResult) -> None:
-        if not self.profile.zone or result.energy_j is None:
-            return
-        from vatio.carbon.accounting import mean_intensity
-        from vatio.carbon.zones import resolve_zone
-        from vatio.measure.tracker import parse_iso
-
-        zone = resolve_zone(self.profile.zone)
-        intensity = mean_intensity(
-            zone, parse_iso(result.started_at), parse_iso(result.ended_at or result.started_at)
-        )
-        grams = result.energy_j / 3.6e6 * self.profile.pue * intensity
-        result.carbon = {"co2e_g": grams, "zone": zone.code, "pue": self.profile.pue}
 
     def _store(self):
         from vatio.store.runstore import open_store
 
-        return open_store(self.profile.store)
+        return open_store(self.profile.store, readonly=True)
 
     def _save(self) -> None:
+        """The session and its tests through the one recording path (one checkpoint)."""
         from vatio.errors import VatioError
+        from vatio.record.context import RecordContext
+        from vatio.record.recorder import Recorder
 
         assert self.result is not None
         try:
-            store = self._store()
-            store.finish(self.result, kind="test-session")
-            store.finish_many(self.tests, kind="test", parent_id=self.session_id)
-            tag = self.config.getoption("vatio_tag")
-            if tag:
-                store.tag(self.session_id, tag)
+            context = RecordContext.build(self.profile, self.sources, kind="test-session")
         except VatioError as error:
             self.store_error = error.message
+            return
+        placements = [("test-session", None)] + [("test", self.session_id)] * len(self.tests)
+        outcome = Recorder(context).record([self.result, *self.tests], placements=placements)
+        self.store_error = outcome.store_error
+        self.unsaved = outcome.unsaved
+        tag = self.config.getoption("vatio_tag")
+        if tag and outcome.store_error is None:
+            try:
+                Recorder(context).open_store().tag(self.session_id, tag)
+            except VatioError as error:
+                self.store_error = error.message
 
     def _compare_with_baseline(self) -> None:
         from vatio.testing.regression import find_regressions

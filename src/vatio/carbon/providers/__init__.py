@@ -107,23 +107,31 @@ def series_for_zone(
 ) -> SourcedSeries:
     """Forecast file, else provider (falling back on failure), else the typical-year proxy."""
     from vatio.carbon.forecast import load_forecast, typical_year_proxy
+    from vatio.carbon.zones import proxy_year, resolve_zone
 
+    found = resolve_zone(zone)  # aliases (ESP) and cloud regions (gcp:us-west2) too
+    notes: list[str] = []
+    if found.via:
+        notes.append(f"Zone {found.name}.")
+    elif zone.strip().upper() != found.code:
+        notes.append(f"Zone {zone.strip().upper()} is {found.code} ({found.name}).")
+    zone = found.code
     if forecast is not None:
         series = load_forecast(forecast, zone=zone, kind=kind)
-        return SourcedSeries(series, [f"Data: {series.source}."])
-    notes: list[str] = []
+        return SourcedSeries(series, [*notes, f"Data: {series.source}."])
     fallback = False
     if provider is not None:
         try:
             series = fetch_forecast(
                 provider, zone, start=earliest, kind=kind, key=key, timeout=timeout
             )
-            return SourcedSeries(series, [f"Data: {series.source}."])
+            return SourcedSeries(series, [*notes, f"Data: {series.source}."])
         except ProviderError as error:
             notes.append(
                 f"Provider {provider} failed for {zone}: {error} Falling back to bundled data."
             )
             fallback = True
+    proxy_year(found)  # a zone without hourly data: say so, naming the region typed
     series = typical_year_proxy(zone, earliest, deadline, kind=kind)
     notes.append(f"Data: {series.source}.")
     return SourcedSeries(series, notes, fallback)

@@ -1,0 +1,488 @@
+"""Verify a store against its signed log: what an auditor can trust, and what not.
+
+Every logged record must still hash to its leaf; the leaves must hash to the root
+of the latest checkpoint, signed by a trusted key; every earlier checkpoint
+handed out (a file given with --checkpoint, the witness kept beside the key)
+must be a prefix of today's tree; the summary columns that `runs list` shows
+must agree with the signed record; a finished record outside the log, or a
+leaf whose record is gone, is named. Reports verify the runs they print with
+`verify_runs`, which reads only those records and the leaf hashes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vatio.config import Profile
+from vatio.errors import InputError
+from vatio.ledger.verify import CosignerSeen, Problem, VerifyReport
+
+#: summary columns that must equal the signed record's values
+_COLUMNS = {
+    "status": lambda r: r.get("status"),
+    "name": lambda r: r.get("name"),
+    "exit_code": lambda r: r.get("exit_code"),
+    "started_at": lambda r: r.get("started_at"),
+    "ended_at": lambda r: r.get("ended_at"),
+    "duration_s": lambda r: r.get("duration_s"),
+    "energy_j": lambda r: (r.get("totals") or {}).get("energy_j"),
+    "energy_low_j": lambda r: (r.get("totals") or {}).get("energy_low_j"),
+    "energy_high_j": lambda r: (r.get("totals") or {}).get("energy_high_j"),
+    "process_energy_j": lambda r: (r.get("totals") or {}).get("process_energy_j"),
+    "co2e_g": lambda r: (r.get("carbon") or {}).get("co2e_g"),
+    "method": lambda r: (r.get("totals") or {}).get("method"),
+    "command": lambda r: json.dumps(r["command"]) if r.get("command") else None,
+}
+
+
+@dataclass
+class RunProof:
+    """One run's standing: verified as leaf `index` of a checkpoint of `size`, or why not."""
+
+    run_id: str
+    ok: bool
+    index: int | None = None
+    size: int | None = None
+    proof_hashes: int | None = None
+    reason: str | None = None
+
+    def line(self) -> str:
+        if self.ok:
+            return f"verified: leaf {self.index} of checkpoint {self.size}"
+        return f"NOT verified: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "verified": self.ok,
+            "leaf": self.index,
+            "checkpoint_size": self.size,
+            "proof_hashes": self.proof_hashes,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class StoreAudit:
+    report: VerifyReport
+    runs: list[RunProof] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.report.to_dict() | {"runs": [r.to_dict() for r in self.runs]}
+
+
+# -- trust ------------------------------------------------------------------------------
+def trusted_verifiers(profile: Profile, extra: Iterable[str] = ()) -> list[Any]:
+    """This machine's key (if it has one) plus the profile's and the caller's trusted keys."""
+    from vatio.ledger.keys import Verifier, default_key_path, load_or_create_key
+
+    verifiers = []
+    key_path = Path(profile.ledger.key).expanduser() if profile.ledger.key else default_key_path()
+    if key_path.is_file():
+        with contextlib.suppress(Exception):  # an unreadable own key only cannot vouch
+            verifiers.append(load_or_create_key(key_path).verifier())
+    for item in [*profile.ledger.trusted_keys, *extra]:
+        verifiers.extend(_load_vkeys(item, Verifier))
+    return verifiers
+
+
+def _load_vkeys(item: str, verifier_cls: Any) -> list[Any]:
+    texts = [item]
+    path = Path(item).expanduser()
+    if "+" not in item or path.is_file():
+        from vatio.userfiles import read_user_text
+
+        texts = [
+            line.strip()
+            for line in read_user_text(path, "trusted key file", 1024 * 1024).splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    out = []
+    for text in texts:
+        try:
+            out.append(verifier_cls.from_vkey(text))
+        except Exception as error:
+            raise InputError(
+                f"{text[:60]!r} is not a verifier key ({error}).",
+                "Give the text `vatio ledger key` prints (name+hash+base64), or a file of them.",
+            ) from None
+    return out
+
+
+# -- the log as stored --------------------------------------------------------------------
+@dataclass
+class _Log:
+    leaves: list[bytes]
+    leaf_rows: list[dict[str, Any]]
+    index_of: dict[str, int]
+    checkpoint: str | None
+    problems: list[Problem]
+
+
+def _read_log(store: Any) -> _Log:
+    rows = store.ledger_leaves()
+    problems: list[Problem] = []
+    leaves: list[bytes] = []
+    index_of: dict[str, int] = {}
+    for position, row in enumerate(rows):
+        if row["idx"] != position:
+            problems.append(
+                Problem(
+                    "missing-entry" if row["idx"] > position else "reordered",
+                    f"log leaf {position}",
+                    f"leaf indices jump from {position - 1} to {row['idx']}",
+                )
+            )
+        try:
+            leaf = bytes.fromhex(row["leaf_hash"])
+            if len(leaf) != 32:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(
+                Problem("malformed", f"log leaf {position}", "the leaf hash is not 32 hex bytes")
+            )
+            leaf = b"\0" * 32
+        leaves.append(leaf)
+        if row["run_id"] in index_of:
+            problems.append(
+                Problem("duplicate-entry", f"run {row['run_id']}", "the run has two leaves")
+            )
+        index_of[row["run_id"]] = position
+    state = store.ledger_state()
+    return _Log(leaves, rows, index_of, state.checkpoint if state else None, problems)
+
+
+def _check_checkpoint(
+    log: _Log, origin: str, verifiers: list[Any], problems: list[Problem]
+) -> tuple[Any, list[str]]:
+    """The latest checkpoint if its signature holds; the names that signed it."""
+    from vatio.ledger.checkpoint import parse_checkpoint
+    from vatio.ledger.merkle import root
+    from vatio.ledger.note import verify_note
+
+    if log.checkpoint is None:
+        if log.leaves:
+            problems.append(
+                Problem("bad-signature", "log", "the log has leaves but no signed checkpoint")
+            )
+        return None, []
+    try:
+        checkpoint, _ = parse_checkpoint(log.checkpoint)
+    except Exception as error:
+        problems.append(Problem("malformed", "latest checkpoint", f"cannot be parsed: {error}"))
+        return None, []
+    check = verify_note(log.checkpoint, verifiers)
+    if check.invalid:
+        problems.append(
+            Problem(
+                "bad-signature",
+                "latest checkpoint",
+                f"the signature of {', '.join(s.name for s in check.invalid)} does not verify",
+            )
+        )
+    if not check.verified:
+        names = ", ".join(s.name for s in check.unknown) or "nobody"
+        problems.append(
+            Problem(
+                "unknown-signer",
+                "latest checkpoint",
+                f"signed by {names}, whose key is not trusted here (add it with --trust)",
+            )
+        )
+    if checkpoint.origin != origin:
+        problems.append(
+            Problem(
+                "malformed",
+                "latest checkpoint",
+                f"its origin {checkpoint.origin!r} is not this store's ({origin!r})",
+            )
+        )
+    if checkpoint.size != len(log.leaves):
+        kind = "unsigned-entries" if checkpoint.size < len(log.leaves) else "missing-entry"
+        problems.append(
+            Problem(
+                kind,
+                "log",
+                f"the signed checkpoint counts {checkpoint.size} leaves; the store holds "
+                f"{len(log.leaves)}",
+            )
+        )
+    elif root(log.leaves) != checkpoint.root:
+        problems.append(
+            Problem(
+                "log-rewritten",
+                "log",
+                "the leaves no longer hash to the signed root (a leaf was changed, removed or "
+                "reordered)",
+            )
+        )
+    return checkpoint, check.verified_names
+
+
+def _check_saved(
+    log: _Log, note: str, where: str, origin: str, verifiers: list[Any], problems: list[Problem]
+) -> bool:
+    """A checkpoint handed out earlier must be a prefix of the log as it is today."""
+    from vatio.ledger.checkpoint import parse_checkpoint
+    from vatio.ledger.merkle import MerkleTree, verify_consistency
+    from vatio.ledger.note import verify_note
+
+    try:
+        saved, _ = parse_checkpoint(note)
+    except Exception as error:
+        problems.append(Problem("malformed", where, f"cannot be parsed: {error}"))
+        return False
+    if saved.origin != origin:
+        problems.append(
+            Problem(
+                "malformed",
+                where,
+                f"it is a checkpoint of another log ({saved.origin!r}, not {origin!r})",
+            )
+        )
+        return False
+    check = verify_note(note, verifiers)
+    if not check.verified or check.invalid:
+        problems.append(
+            Problem("bad-signature", where, "no trusted key's signature on it verifies")
+        )
+        return False
+    if saved.size > len(log.leaves):
+        problems.append(
+            Problem(
+                "log-rewritten",
+                where,
+                f"it counts {saved.size} leaves but the store's log now has {len(log.leaves)}: "
+                "records were removed since it was handed out",
+            )
+        )
+        return False
+    tree = MerkleTree(log.leaves)
+    if saved.size == 0:
+        return True
+    proof = tree.consistency_proof(saved.size)
+    if not verify_consistency(saved.size, len(log.leaves), saved.root, tree.root(), proof):
+        problems.append(
+            Problem(
+                "log-rewritten",
+                where,
+                f"the first {saved.size} leaves are no longer those it signed: the log was "
+                "rewritten after it was handed out",
+            )
+        )
+        return False
+    return True
+
+
+def _check_record(
+    row: dict[str, Any], log: _Log, problems: list[Problem], on_ok: Callable[[int], None]
+) -> None:
+    run_id = row["id"]
+    where = f"run {run_id}"
+    text = row.get("record")
+    index = log.index_of.get(run_id)
+    if index is None:
+        if text and not _parses(text):
+            problems.append(Problem("malformed", where, "the stored record is not valid JSON"))
+        elif text and row.get("status") != "running":
+            problems.append(
+                Problem(
+                    "missing-leaf",
+                    where,
+                    "a finished record that is not in the signed log (added behind vatio's "
+                    "back, or stored while signing failed)",
+                )
+            )
+        return
+    if not text:
+        problems.append(Problem("digest-mismatch", where, "its signed record was emptied"))
+        return
+    from vatio.ledger.merkle import leaf_hash
+
+    data = text.encode("utf-8")
+    if leaf_hash(data) != log.leaves[index]:
+        problems.append(
+            Problem(
+                "digest-mismatch",
+                where,
+                f"the stored record no longer hashes to leaf {index}: it was edited",
+            )
+        )
+        return
+    if row.get("digest") != hashlib.sha256(data).hexdigest():
+        problems.append(
+            Problem("digest-mismatch", where, "the digest column does not match the record")
+        )
+        return
+    record = json.loads(text)
+    for column, value_of in _COLUMNS.items():
+        expected = value_of(record)
+        found = row.get(column)
+        if not _same(expected, found):
+            problems.append(
+                Problem(
+                    "digest-mismatch",
+                    where,
+                    f"the {column} column ({found!r}) differs from the signed record "
+                    f"({expected!r})",
+                )
+            )
+            return
+    on_ok(index)
+
+
+def _parses(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return (
+                a is not None
+                and b is not None
+                and abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+            )
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+# -- entry points -------------------------------------------------------------------------
+def verify_store(
+    store: Any,
+    verifiers: list[Any],
+    *,
+    saved_checkpoints: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    run_ids: list[str] | None = None,
+    cosigners: list[Any] | None = None,
+    require_cosigners: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> StoreAudit:
+    """Check every record, the log and the checkpoints (see the module docstring)."""
+    from vatio.record.signing import origin_of
+
+    origin = origin_of(store.store_id)
+    log = _read_log(store)
+    problems = list(log.problems)
+    checkpoint, signers = _check_checkpoint(log, origin, verifiers, problems)
+    for where, note in saved_checkpoints:
+        _check_saved(log, note, where, origin, verifiers, problems)
+    checked = 0
+    seen: set[str] = set()
+
+    def counted(_index: int) -> None:
+        nonlocal checked
+        checked += 1
+
+    for row in store.iter_logged_records():
+        seen.add(row["id"])
+        _check_record(row, log, problems, counted)
+        if progress is not None:
+            progress(1)
+    for run_id, index in log.index_of.items():
+        if run_id not in seen:
+            problems.append(
+                Problem(
+                    "missing-entry",
+                    f"run {run_id}",
+                    f"leaf {index} of the log names a run that is no longer in the store",
+                )
+            )
+    seen_cosigners = _cosigners(log, cosigners or [], verifiers, require_cosigners, problems)
+    report = VerifyReport.from_problems(
+        problems,
+        size=len(log.leaves),
+        root_hex=_root_hex(log.leaves),
+        verified_signers=signers,
+        cosigners=seen_cosigners,
+        checked_entries=checked,
+        checkpoint_size=checkpoint.size if checkpoint else None,
+        checkpoints_checked=len(saved_checkpoints) + (1 if checkpoint else 0),
+        quorum=require_cosigners,
+    )
+    proofs = [_proof(store, run_id, log, checkpoint, problems) for run_id in run_ids or []]
+    return StoreAudit(report, proofs)
+
+
+def _root_hex(leaves: list[bytes]) -> str:
+    from vatio.ledger.merkle import root
+
+    return root(leaves).hex()
+
+
+def _cosigners(
+    log: _Log,
+    cosigners: list[Any],
+    verifiers: list[Any],
+    required: int,
+    problems: list[Problem],
+) -> list[CosignerSeen]:
+    if log.checkpoint is None or (not cosigners and not required):
+        return []
+    from vatio.ledger.checkpoint import verify_cosignatures
+
+    found = verify_cosignatures(log.checkpoint, cosigners)
+    seen = [CosignerSeen(c.name, c.timestamp) for c in found]
+    if len(seen) < required:
+        problems.append(
+            Problem(
+                "quorum-not-met",
+                "latest checkpoint",
+                f"{len(seen)} trusted cosignature(s); {required} required",
+            )
+        )
+    return seen
+
+
+def _proof(
+    store: Any, run_id: str, log: _Log, checkpoint: Any, problems: list[Problem]
+) -> RunProof:
+    """Inclusion proof of one run's leaf against the signed root."""
+    from vatio.ledger.merkle import MerkleTree, verify_inclusion
+
+    try:
+        full_id = store.resolve_id(run_id)
+    except Exception as error:
+        return RunProof(run_id, False, reason=str(error))
+    row = store.row(full_id)
+    own: list[Problem] = []
+    _check_record(row, log, own, lambda _i: None)
+    if own:
+        return RunProof(full_id, False, reason=own[0].detail)
+    index = log.index_of.get(full_id)
+    if index is None:
+        return RunProof(full_id, False, reason="the run is not in the signed log")
+    if checkpoint is None or problems:
+        why = problems[0].detail if problems else "the log has no signed checkpoint"
+        return RunProof(full_id, False, index=index, reason=f"the log does not verify: {why}")
+    tree = MerkleTree(log.leaves[: checkpoint.size])
+    proof = tree.inclusion_proof(index)
+    if not verify_inclusion(index, checkpoint.size, log.leaves[index], proof, checkpoint.root):
+        return RunProof(full_id, False, index=index, reason="the inclusion proof does not hold")
+    return RunProof(full_id, True, index=index, size=checkpoint.size, proof_hashes=len(proof))
+
+
+def verify_runs(store: Any, run_ids: list[str], verifiers: list[Any]) -> list[RunProof]:
+    """The runs a report prints: their records, the signed root, and inclusion proofs
+    (reads the leaf hashes and those records only, not the whole store)."""
+    from vatio.record.signing import load_witness, origin_of
+
+    origin = origin_of(store.store_id)
+    log = _read_log(store)
+    problems = list(log.problems)
+    checkpoint, _ = _check_checkpoint(log, origin, verifiers, problems)
+    witness = load_witness(store.store_id)
+    if witness:
+        _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
+                     verifiers, problems)  # fmt: skip
+    return [_proof(store, run_id, log, checkpoint, problems) for run_id in run_ids]

@@ -1,0 +1,103 @@
+"""What a run is recorded with: its profile, kind, parent, store and extra sinks.
+
+The zone is resolved once here, for the whole recording (carbon, store column).
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vatio.carbon.zones import Zone, resolve_zone
+from vatio.config import Profile
+from vatio.redact import redact_obj, redact_url
+
+
+@dataclass
+class RecordContext:
+    profile: Profile
+    profile_sources: dict[str, str] = field(default_factory=dict)
+    kind: str = "run"
+    parent_id: str | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+    store_enabled: bool = True
+    store_url: str | None = None
+    #: the forecast a scheduled run planned on; its carbon then uses it where it covers
+    forecast: Any = None
+    #: more sinks (objects with `name` and `write(record)`), e.g. MLflow
+    sinks: list[Any] = field(default_factory=list)
+    zone: Zone | None = None
+    username: str | None = None
+    project: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        profile: Profile,
+        sources: dict[str, str] | None = None,
+        *,
+        kind: str = "run",
+        parent_id: str | None = None,
+        cwd: Path | None = None,
+        store: bool = True,
+        sinks: list[Any] | None = None,
+    ) -> RecordContext:
+        """Resolve the zone (with where it came from in the error) and the store location."""
+        sources = dict(sources or {})
+        cwd = cwd or Path.cwd()
+        zone = _zone(profile, sources)
+        store_url = None
+        if store:
+            from vatio.store.location import resolve_url
+
+            store_url = resolve_url(profile.store, cwd)
+        return cls(
+            profile=profile,
+            profile_sources=sources,
+            kind=kind,
+            parent_id=parent_id,
+            cwd=cwd,
+            store_enabled=store,
+            store_url=store_url,
+            sinks=list(sinks or []),
+            zone=zone,
+            username=_username(),
+            project=profile.project or _project(cwd),
+        )
+
+    def profile_section(self) -> dict[str, Any]:
+        """The resolved profile as stored with the run: secrets masked, sources kept."""
+        data = self.profile.model_dump(mode="json")
+        data["store"] = redact_url(data.get("store"))
+        return redact_obj({**data, "sources": dict(self.profile_sources)})
+
+
+def _zone(profile: Profile, sources: dict[str, str]) -> Zone | None:
+    if not profile.zone:
+        return None
+    from vatio.errors import UnknownZoneError
+
+    try:
+        return resolve_zone(profile.zone)
+    except UnknownZoneError as error:
+        where = sources.get("zone")
+        if where:
+            error.message = f"{error.message.rstrip('.')} (from {where})."
+        raise
+
+
+def _username() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return None
+
+
+def _project(cwd: Path) -> str | None:
+    """The git repository's folder name, found without running git."""
+    for folder in (cwd, *cwd.parents):
+        if (folder / ".git").exists():
+            return folder.name
+    return None
