@@ -123,9 +123,15 @@ def test_a_federated_run_with_a_crash_and_an_unlisted_client(tmp_path, network_l
     stored = {k: store.get(records[k]["run_id"])["summary"] for k in records}
     assert {s["kind"] for s in stored.values()} == {"fl", "fl-server", "fl-client"}
     assert stored["client-0"]["parent_id"] == summary["run_id"] == records["run"]["run_id"]
+    run_record = store.get(summary["run_id"])
+    assert run_record["extensions"]["federated"]["ledger"]["verified"]
+    assert store.get(records["client-1"]["run_id"])["extensions"]["federated"]["unlisted"]
 
     # Provenance and the report section.
     model = Path(summary["folder"]) / "final_model.npz"
+    from vatio.federated.modelfile import file_sha256
+
+    assert [a["run_id"] for a in store.find_artifact(file_sha256(model))] == [summary["run_id"]]
     traced = trace_model(model, tmp_path / "fl")
     assert traced["run_id"] == summary["run_id"] and traced["ledger_verified"]
     assert traced["clients"] == [ok["client"]] and len(traced["rounds"]) == 2

@@ -66,6 +66,7 @@ def run_baseline(settings: dict[str, Any], folder: Path, recorder: Any) -> dict[
         stdin=subprocess.DEVNULL,
     )
     recorder.start_party("central", "fl-central", proc.pid, settings.get("zone"))
+    recorder.set_extension("central", "federated", {"role": "centralised baseline", **settings})
     code = proc.wait()
     result = recorder.stop("central", "completed" if code == 0 else "failed", code)
     if code != 0 or not out.exists():

@@ -162,10 +162,9 @@ class TreeRecorder:
         self.extensions: dict[str, dict[str, Any]] = {}
 
     def _tracker(self, name: str, kind: str, pid: int | None, parent_id: str | None, zone):
-        # TODO(record): switch to vatio.record.RecordingTracker
-        from vatio.api import Tracker
+        from vatio.record import RecordingTracker
 
-        return Tracker(
+        return RecordingTracker(
             name,
             zone=zone,
             store=None if self.store else False,
@@ -196,7 +195,11 @@ class TreeRecorder:
 
     def set_schedule(self, plan: dict[str, Any]) -> None:
         """The green-hours plan the run followed, in the parent run's record."""
-        self.trackers["run"].schedule = plan  # TODO(record): the recorder's schedule field
+        self.trackers["run"].set_extension("schedule", plan)
+
+    def add_artifact(self, key: str, path: Any, role: str) -> None:
+        """A file the run produced (the final model), so `vatio provenance FILE` finds it."""
+        self.trackers[key].add_artifact(path, role)
 
     def set_extension(self, key: str, name: str, section: dict[str, Any]) -> None:
         """Attach a typed section to one party's record (applied when it stops)."""
@@ -205,11 +208,8 @@ class TreeRecorder:
     def stop(self, key: str, status: str = "completed", exit_code: int | None = 0) -> Any:
         tracker = self.trackers[key]
         for name, section in self.extensions.get(key, {}).items():
-            if hasattr(tracker, "set_extension"):
-                tracker.set_extension(name, section)
+            tracker.set_extension(name, section)
         result = tracker.stop(status=status, exit_code=exit_code)
-        if not hasattr(result, "extensions"):
-            result.extensions = dict(self.extensions.get(key, {}))  # until vatio.record lands
         self.results[key] = result
         return result
 

@@ -319,10 +319,14 @@ def execute(
         hosts.close()
         for key in list(recorder.trackers):
             if key != "run":
+                recorder.set_extension(key, "federated", _party_section(plan, key))
                 code = hosts.procs[key].returncode if key in hosts.procs else None
                 recorder.stop(key, "completed" if status == "completed" else status, code)
     summary = summarise(plan, recorder, wall_s, status, green.record if green else None)
-    recorder.set_extension("run", "fl", summary_section(summary))
+    recorder.set_extension("run", "federated", summary_section(summary))
+    model = folder / "final_model.npz"
+    if model.is_file():
+        recorder.add_artifact("run", model, "model")
     recorder.stop("run", status, 0 if status == "completed" else 1)
     summary["records"]["run"] = _record(recorder.results["run"])
     (folder / SUMMARY).write_text(json.dumps(summary, indent=2, default=str))
@@ -504,6 +508,16 @@ def _round_row(r: dict[str, Any], records: dict[str, Any]) -> dict[str, Any]:
         "processes_j": processes_j,
         "ledger": round_ledger_cost(r, processes_j),
     }
+
+
+def _party_section(plan: RunPlan, key: str) -> dict[str, Any]:
+    """The "federated" section of a server's or client's record: which run, which party."""
+    section: dict[str, Any] = {"run_id": plan.run_id, "folder": plan.folder}
+    if key == "server":
+        return {**section, "role": "server", "rounds": plan.rounds, "quorum": plan.quorum}
+    client = plan.client(int(key.split("-")[1]))
+    return {**section, "role": "client", "client": client.client_id, "zone": client.zone,
+            "unlisted": client.unlisted, "crash_round": client.crash_round}  # fmt: skip
 
 
 def summary_section(summary: dict[str, Any]) -> dict[str, Any]:
