@@ -30,7 +30,7 @@ def _range(value: float | None, low: float | None, high: float | None) -> str:
 
 def fl_section(source: str | Path | dict[str, Any]) -> dict[str, Any]:
     """The FL section from a run folder (or its loaded summary.json)."""
-    from vatio.federated.run import load_summary
+    from vatio.federated.summary import load_summary
 
     summary = source if isinstance(source, dict) else load_summary(source)
     clients = summary["clients"]

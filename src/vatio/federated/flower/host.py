@@ -84,6 +84,10 @@ def wait_http(url: str, timeout_s: float, alive: Callable[[], bool]) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+def _always() -> bool:
+    return True
+
+
 def _alive(pid: int) -> Callable[[], bool]:
     def check() -> bool:
         try:
@@ -230,8 +234,7 @@ def attend(plan: RunPlan, index: int) -> int:
     isolation = _isolation(plan)
     prepare_process(plan, index)  # data, model and energy sensors loaded once, before forking
     note("imports done")
-    opener_alive = lambda: True  # noqa: E731
-    wait_http(f"http://{LOCAL}:{plan.superlink_port}/health", 120, opener_alive)
+    wait_http(f"http://{LOCAL}:{plan.superlink_port}/health", 120, _always)
     note("superlink ready")
     node_config = (
         f"partition-id={index} num-partitions={len(plan.clients)} "

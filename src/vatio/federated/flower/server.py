@@ -21,63 +21,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vatio.federated.flower.grid import collect, make_grid, numpy_arrays, reply_arrays
 from vatio.federated.flower.mods import COSIGN, QUERY_COSIGN, RECORD
-
-ERROR_REJECTED = 900  # Flower error code for updates the ledger rules rejected
-
-
-@dataclass
-class ClientRound:
-    node_id: int
-    client: str | None = None
-    status: str = "sent"  # sent, ok, rejected, failed, missing
-    detail: str = ""
-    bytes_down: int = 0
-    bytes_up: int = 0
-    measure: dict[str, Any] = field(default_factory=dict)
-    digest: str | None = None
-    num_examples: int = 0
-    samples: int = 0
-    update_index: int | None = None
-    ledger_cpu_s: float = 0.0
-    other: dict[str, dict[str, float]] = field(default_factory=dict)  # evaluate, query
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "node_id": self.node_id,
-            "client": self.client,
-            "status": self.status,
-            "detail": self.detail,
-            "bytes_down": self.bytes_down,
-            "bytes_up": self.bytes_up,
-            "measure": self.measure,
-            "digest": self.digest,
-            "num_examples": self.num_examples,
-            "samples": self.samples,
-            "ledger_cpu_s": self.ledger_cpu_s,
-            "other": self.other,
-        }
-
-
-@dataclass
-class RoundState:
-    number: int
-    started: float
-    mark: Any
-    clients: dict[int, ClientRound] = field(default_factory=dict)
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, float] = field(default_factory=dict)
-    closed: bool = False
-    wall_s: float | None = None
-    server: dict[str, Any] = field(default_factory=dict)
-    checkpoint_size: int | None = None
-    cosigners: list[str] = field(default_factory=list)
-    ledger_cpu_s: float = 0.0
-    aggregate_digest: str | None = None
+from vatio.federated.flower.rounds import ClientRound, RoundState
 
 
 class VatioServer:
@@ -119,7 +68,7 @@ class VatioServer:
 
     # -- hooks given to the strategy ------------------------------------------------------
     def grid(self, grid: Any) -> Any:
-        return _make_grid(grid, self)
+        return make_grid(grid, self)
 
     def evaluate_fn(self, fn: Any = None) -> Any:
         """Wrap a central evaluation (or none): it marks the end of each round."""
@@ -130,7 +79,7 @@ class VatioServer:
             if server_round == 0:
                 self.initial_metrics = values
             else:
-                self.close_round(server_round, _numpy(arrays), values)
+                self.close_round(server_round, numpy_arrays(arrays), values)
             return metrics
 
         return evaluate
@@ -181,7 +130,7 @@ class VatioServer:
             self.pending_cosignatures.append(cosigned)
         if kind != "train":
             return True, ""
-        arrays = _reply_arrays(reply)
+        arrays = reply_arrays(reply)
         if arrays is not None:
             from vatio.federated.digest import arrays_digest
 
@@ -380,9 +329,9 @@ class VatioServer:
     # -- the end --------------------------------------------------------------------------
     def finish(self, grid: Any, arrays: Any) -> dict[str, Any]:
         """Close the last round, collect the final cosignatures, write the results."""
-        numpy_arrays = _numpy(arrays) if arrays is not None else None
+        final = numpy_arrays(arrays) if arrays is not None else None
         if self.rounds and not self.rounds[-1].closed:
-            self.close_round(self.rounds[-1].number, numpy_arrays, {})
+            self.close_round(self.rounds[-1].number, final, {})
         if self.ledger is not None and self.rounds:
             self._final_cosign(grid)
         results = self.results()
@@ -399,7 +348,7 @@ class VatioServer:
             request = self.cosign_request(node) or "{}"
             content = RecordDict({COSIGN: ConfigRecord({"request": request})})
             messages.append(Message(content, node, QUERY_COSIGN))
-        replies = _collect(grid, messages, self.round_timeout_s, self.poll_s)
+        replies = collect(grid, messages, self.round_timeout_s, self.poll_s)
         for reply in replies:
             if reply.has_error():
                 continue
@@ -433,130 +382,3 @@ class VatioServer:
             "waited_for_slots_s": self.waited_s,
             "ledger": str(self.ledger.path) if self.ledger is not None else None,
         }
-
-
-# -- the grid wrapper -------------------------------------------------------------------
-def _make_grid(inner: Any, hook: VatioServer) -> Any:
-    from flwr.serverapp import Grid
-
-    class VatioGrid(Grid):
-        """Delegates to Flower's grid; measures and checks what goes through it."""
-
-        def __init__(self) -> None:
-            self._inner = inner
-
-        def set_run(self, run_id: int) -> None:
-            self._inner.set_run(run_id)
-
-        @property
-        def run(self) -> Any:
-            return self._inner.run
-
-        def create_message(self, *args: Any, **kwargs: Any) -> Any:
-            return self._inner.create_message(*args, **kwargs)
-
-        def get_node_ids(self) -> Any:
-            return self._inner.get_node_ids()
-
-        def push_messages(self, messages: Any) -> Any:
-            return self._inner.push_messages(messages)
-
-        def pull_messages(self, message_ids: Any) -> Any:
-            return self._inner.pull_messages(message_ids)
-
-        def send_and_receive(self, messages: Any, *, timeout: float | None = None) -> Any:
-            return _round_trip(self, hook, list(messages), timeout)
-
-    return VatioGrid()
-
-
-def _kind(message: Any) -> str:
-    return str(message.metadata.message_type).split(".")[0]
-
-
-def _round_trip(grid: Any, hook: VatioServer, messages: list, timeout: float | None) -> list:
-    from flwr.app import ConfigRecord, Error, Message, RecordDict
-
-    if not messages:
-        return []
-    kind = _kind(messages[0])
-    state = None
-    if kind == "train":
-        number = _config_round(messages[0]) or (hook.rounds[-1].number + 1 if hook.rounds else 1)
-        state = hook.current(number)
-        out = []
-        for msg in messages:
-            request = hook.cosign_request(msg.metadata.dst_node_id)
-            content = msg.content
-            if request is not None:
-                content = RecordDict(
-                    {**dict(content.items()), COSIGN: ConfigRecord({"request": request})}
-                )
-            fresh = Message(content, msg.metadata.dst_node_id, msg.metadata.message_type)
-            entry = state.clients.setdefault(
-                msg.metadata.dst_node_id, ClientRound(msg.metadata.dst_node_id)
-            )
-            entry.bytes_down = int(sum(r.count_bytes() for k, r in content.items() if k != COSIGN))
-            out.append(fresh)
-        messages = out
-    by_id = {}
-    wait = min(timeout or hook.round_timeout_s, hook.round_timeout_s)
-    replies = _collect(grid, messages, wait, hook.poll_s, sent=by_id)
-    if state is None:
-        hook.take_other(kind, messages, replies)
-        return replies
-    answered = set()
-    kept = []
-    for reply in replies:
-        answered.add(reply.metadata.src_node_id)
-        accepted, reason = hook.take_reply(state, reply, kind)
-        if accepted:
-            kept.append(reply)
-        else:
-            original = by_id.get(reply.metadata.reply_to_message_id)
-            if original is not None:
-                kept.append(Message(Error(ERROR_REJECTED, f"vatio: {reason}"), reply_to=original))
-    hook.merge_cosignatures()
-    for msg in messages:
-        node = msg.metadata.dst_node_id
-        if node not in answered:
-            entry = state.clients.setdefault(node, ClientRound(node))
-            entry.status = "missing"
-            entry.detail = f"no reply within {wait:g} s (crashed or straggling)"
-            entry.client = hook.node_clients.get(node)
-    return kept
-
-
-def _collect(grid: Any, messages: list, wait_s: float, poll_s: float, sent: dict | None = None):
-    ids = list(grid.push_messages(messages))
-    pending = {i for i in ids if i}
-    if sent is not None:
-        for message_id, msg in zip(ids, messages, strict=False):
-            sent[message_id] = msg
-    deadline = time.monotonic() + wait_s
-    out = []
-    while pending and time.monotonic() < deadline:
-        got = list(grid.pull_messages(pending))
-        out.extend(got)
-        pending -= {m.metadata.reply_to_message_id for m in got}
-        if pending:
-            time.sleep(poll_s)
-    return out
-
-
-def _config_round(message: Any) -> int | None:
-    try:
-        return int(message.content["config"]["server-round"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _reply_arrays(reply: Any) -> dict[str, Any] | None:
-    records = reply.content.array_records
-    if len(records) != 1:
-        return None
-    return _numpy(next(iter(records.values())))
-
-
-def _numpy(arrays: Any) -> dict[str, Any]:
-    return {name: array.numpy() for name, array in arrays.items()}
