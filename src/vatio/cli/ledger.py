@@ -97,6 +97,13 @@ def _verify_folder(
 
     if not folder.is_dir():
         raise InputError(f"The log folder {folder} does not exist or is not a folder.")
+    if (folder / "ledger").is_dir() or folder.name == "ledger":  # a federated run's ledger
+        from vatio.federated.ledger import verify_fl_log
+
+        members = next((str(p) for p in trust if p.endswith(".json")), None)
+        report = verify_fl_log(folder, quorum=quorum, members_file=members)
+        _print(report, [], json_output, report.to_dict())
+        return
     verifiers = trusted_verifiers(_profile(None), trust) if trust else None
     saved_note = None
     if saved:

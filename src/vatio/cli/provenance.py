@@ -33,6 +33,11 @@ def provenance(
     digest = file_sha256(file)
     run_store = _open(store)
     matches = run_store.find_artifact(digest)
+    federated = _federated_trace(file)
+    if federated is not None:
+        _print_federated(federated, json_output)
+        if not matches:
+            return
     if not matches:
         raise InputError(
             f"No recorded run produced a file with sha256 {digest[:16]}… ({file.name}).",
@@ -76,3 +81,24 @@ def provenance(
             f"{len(manifest.get('packages') or [])} packages; "
             f"`vatio runs show {match['run_id']}` for the full manifest"
         )
+
+
+def _federated_trace(file: Path):
+    """A model a federated run produced: its rounds, pseudonymous clients and energy."""
+    try:
+        from vatio.federated.provenance import trace_model
+    except ImportError:
+        return None
+    return trace_model(file)
+
+
+def _print_federated(trace: dict, json_output: bool) -> None:
+    if json_output:
+        from vatio.cli.output import print_json
+
+        print_json({"federated": trace})
+        return
+    import json
+
+    typer.echo("produced by a federated-learning run (its signed ledger):")
+    typer.echo(json.dumps(trace, indent=2, default=str))

@@ -13,11 +13,9 @@ from typing import Any
 
 
 def _j(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value >= 3600:
-        return f"{value / 3.6e6:.3g} kWh"
-    return f"{value:.3g} J"
+    from vatio.quantities import energy
+
+    return energy(value)
 
 
 def _range(value: float | None, low: float | None, high: float | None) -> str:

@@ -221,7 +221,26 @@ def run_report(
         "power_series": power_series(record),
         "grid": intensity_context(record),
         "notes": _notes(record, carbon),
+        "federated": _federated(record),
     }
+
+
+def _federated(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The federated-learning section of an FL run, from its run folder (tables, charts,
+    ledger status); None for other runs or when the folder is gone (said in the section)."""
+    section = (record.get("extensions") or {}).get("federated") or {}
+    folder = section.get("folder") or section.get("run_dir")
+    if record_kind(record) != "fl" or not folder:
+        return None
+    try:
+        from vatio.federated.report_section import fl_section
+
+        return fl_section(folder)
+    except Exception as error:  # the record stays reportable without its folder
+        return {"title": "Federated learning", "paragraphs": [
+            f"The run folder {folder} could not be read ({type(error).__name__}: {error}); "
+            "the per-client and per-round figures and the ledger status are not shown."],
+            "tables": [], "charts": [], "ledger": None}  # fmt: skip
 
 
 def _delta_pct(value: float | None, base: float | None) -> float | None:

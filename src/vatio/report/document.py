@@ -209,11 +209,27 @@ def run_blocks(run: dict[str, Any]) -> list[Block]:
         blocks += [Heading(3, "Energy by phase"), Plot("phase_energy_plot", run, "Energy by phase")]
         blocks += _phases(run)
     blocks += [Heading(3, "Grid intensity and carbon"), *_carbon(run)]
+    blocks += federated_blocks(run)
     blocks += _work_and_flops(run) + _sci(run) + _equivalents(run)
     if run["schedule"]:
         rows = [[str(k), str(v)] for k, v in run["schedule"].items()]
         blocks += [Heading(3, "Scheduling"), Table(["", ""], rows)]
     blocks += manifest_blocks(run["manifest"])
+    return blocks
+
+
+def federated_blocks(run: dict[str, Any]) -> list[Block]:
+    """The FL section: what happened, clients and rounds, plots, the ledger's status."""
+    section = run.get("federated")
+    if not section:
+        return []
+    blocks: list[Block] = [Heading(3, section["title"])]
+    blocks += [Para(text) for text in section["paragraphs"]]
+    if section.get("charts"):
+        blocks.append(Plot("fl_client_energy_plot", run, "Energy per client, with its range"))
+        blocks.append(Plot("fl_rounds_plot", run, "Accuracy and energy per round"))
+    for table in section.get("tables") or []:
+        blocks += [Heading(4, table["title"]), Table(table["headers"], table["rows"])]
     return blocks
 
 

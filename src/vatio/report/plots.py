@@ -170,3 +170,39 @@ def comparison_plot(report: dict[str, Any]) -> str | None:
     ax.set_xlabel(f"machine energy ({unit}); error bars show the low–high range")
     ax.grid(axis="x", alpha=0.3)
     return _svg(fig, "comparison", "Energy of the compared runs")
+
+
+def fl_client_energy_plot(run: dict[str, Any]) -> str | None:
+    """Energy per federated client (process tree), with its range."""
+    chart = ((run.get("federated") or {}).get("charts") or [None])[0]
+    if not chart or not chart.get("labels"):
+        return None
+    figures = [
+        {"value": _kwh(v), "low": _kwh(lo), "high": _kwh(hi)}
+        for v, lo, hi in zip(chart["values"], chart["low"], chart["high"], strict=True)
+    ]
+    colours = ["#3b75af"] * len(figures)
+    return _bars(chart["labels"], figures, colours, f"fl-clients-{run['id']}", chart["title"])
+
+
+def fl_rounds_plot(run: dict[str, Any]) -> str | None:
+    """Accuracy (left axis) and energy (right axis) per federated round."""
+    charts = (run.get("federated") or {}).get("charts") or []
+    chart = charts[1] if len(charts) > 1 else None
+    if not chart or not chart.get("x"):
+        return None
+    fig, ax = _figure()
+    accuracy = [None if a is None else a * 100 for a in chart["series"]["accuracy"]]
+    ax.plot(chart["x"], accuracy, marker="o", color="#3b75af", label="accuracy (%)")
+    ax.set_xlabel("round")
+    ax.set_ylabel("accuracy (%)")
+    other = ax.twinx()
+    energy = [0.0 if e is None else e for e in chart["series"]["energy_j"]]
+    other.bar(chart["x"], energy, alpha=0.3, color="#e07b39", label="energy (J)")
+    other.set_ylabel("energy (J)")
+    ax.grid(alpha=0.3)
+    return _svg(fig, f"fl-rounds-{run['id']}", chart["title"])
+
+
+def _kwh(joules: float | None) -> float | None:
+    return None if joules is None else joules / 3.6e6
