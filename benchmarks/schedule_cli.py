@@ -1,0 +1,124 @@
+"""Wall and CPU time of whole `vatio schedule` processes, side by side with `python -c pass`.
+
+Run: .venv/bin/python benchmarks/schedule_cli.py [--repeat 7] [--json]
+
+Each round runs every command once, in a rotated order (to spread the drift of a
+shared machine over all of them); the figures are medians over the rounds, of
+whole processes (interpreter start-up included), measured with perf_counter
+(wall) and the children's rusage (CPU). "extra" is the median of the paired
+differences with `python -c pass` of the same round. Also printed: the floor
+that the CLI entry point alone costs (`import typer` and `vatio --help`), which
+`vatio schedule` cannot go below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PY = sys.executable
+
+
+def forecast_file(folder: Path) -> Path:
+    """48 hourly values from the current hour, as a user would write them."""
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = [f"{(start + timedelta(hours=h)).isoformat()},{200 + 50 * (h * 7 % 5)}" for h in range(48)]
+    path = folder / "forecast.csv"
+    path.write_text("time,intensity\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def commands(folder: Path) -> dict[str, list[str]]:
+    vatio = [PY, "-m", "vatio"]
+    fc = str(forecast_file(folder))
+    return {
+        "python -c pass": [PY, "-c", "pass"],
+        "python -c 'import typer'": [PY, "-c", "import typer"],
+        "vatio --help": [*vatio, "--help"],
+        "vatio schedule (typical year)": [*vatio, "schedule", "--zone", "ES", "--duration", "2h"],
+        "vatio schedule --forecast F": [
+            *vatio, "schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc,
+        ],
+        "vatio schedule --forecast F --json": [
+            *vatio, "schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc, "--json",
+        ],
+        "vatio schedule --interruptible": [
+            *vatio, "schedule", "--zone", "ES", "--duration", "6h", "--interruptible",
+        ],
+    }  # fmt: skip
+
+
+def once(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def measure(repeat: int) -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {**os.environ, "VATIO_ZONE": "", "VATIO_ELECTRICITYMAPS_KEY": ""}
+        env.pop("VATIO_STORE", None)
+        cmds = commands(folder)
+        names = list(cmds)
+        for name in names:  # warm the file cache and the bytecode once
+            once(cmds[name], env, folder)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+        for rep in range(repeat):
+            k = rep % len(names)
+            for name in names[k:] + names[:k]:
+                runs[name].append(once(cmds[name], env, folder))
+    base = runs["python -c pass"]
+    summary = {}
+    for name in names:
+        walls = [w for w, _ in runs[name]]
+        cpus = [c for _, c in runs[name]]
+        summary[name] = {
+            "wall_s": statistics.median(walls),
+            "cpu_s": statistics.median(cpus),
+            "extra_wall_s": statistics.median(w - b[0] for w, b in zip(walls, base, strict=True)),
+            "extra_cpu_s": statistics.median(c - b[1] for c, b in zip(cpus, base, strict=True)),
+            "min_wall_s": min(walls),
+        }
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    summary = measure(args.repeat)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    load = os.getloadavg()[0]
+    print(
+        f"measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"load {load:.1f}; medians of {args.repeat} whole processes\n"
+    )
+    print("| command | wall ms | CPU ms | extra wall ms vs `python -c pass` | min wall ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, row in summary.items():
+        print(
+            f"| `{name}` | {row['wall_s'] * 1e3:.0f} | {row['cpu_s'] * 1e3:.0f} | "
+            f"{row['extra_wall_s'] * 1e3:.0f} | {row['min_wall_s'] * 1e3:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
