@@ -31,7 +31,9 @@ PY = sys.executable
 def forecast_file(folder: Path) -> Path:
     """48 hourly values from the current hour, as a user would write them."""
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    rows = [f"{(start + timedelta(hours=h)).isoformat()},{200 + 50 * (h * 7 % 5)}" for h in range(48)]
+    rows = [
+        f"{(start + timedelta(hours=h)).isoformat()},{200 + 50 * (h * 7 % 5)}" for h in range(48)
+    ]
     path = folder / "forecast.csv"
     path.write_text("time,intensity\n" + "\n".join(rows) + "\n")
     return path

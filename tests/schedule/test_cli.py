@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 
 from vatio.cli.schedule import register
 
-TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(
+    hour=10, minute=0, second=0, microsecond=0
+)
 WHEN = ["--earliest", TOMORROW.strftime("%Y-%m-%dT%H:%MZ")]
 
 
