@@ -1,6 +1,10 @@
 """Wall and CPU time of whole `vatio schedule` processes, side by side with `python -c pass`.
 
-Run: .venv/bin/python benchmarks/schedule_cli.py [--repeat 7] [--json]
+Run: .venv/bin/python benchmarks/schedule_cli.py [--repeat 7] [--json] [--baseline SRC]
+
+`--baseline SRC` adds the same `vatio` commands run from another source tree
+(e.g. `git archive OLD src | tar -x -C /tmp/base` then `--baseline /tmp/base/src`),
+interleaved with the others, for a before/after measured side by side.
 
 Each round runs every command once, in a rotated order (to spread the drift of a
 shared machine over all of them); the figures are medians over the rounds, of
@@ -39,24 +43,32 @@ def forecast_file(folder: Path) -> Path:
     return path
 
 
-def commands(folder: Path) -> dict[str, list[str]]:
+def commands(folder: Path, baseline: str | None = None) -> dict[str, tuple[list[str], dict]]:
+    """name -> (argv, extra environment)."""
     vatio = [PY, "-m", "vatio"]
     fc = str(forecast_file(folder))
-    return {
-        "python -c pass": [PY, "-c", "pass"],
-        "python -c 'import typer'": [PY, "-c", "import typer"],
-        "vatio --help": [*vatio, "--help"],
-        "vatio schedule (typical year)": [*vatio, "schedule", "--zone", "ES", "--duration", "2h"],
+    runs = {
+        "vatio --help": ["--help"],
+        "vatio schedule (typical year)": ["schedule", "--zone", "ES", "--duration", "2h"],
         "vatio schedule --forecast F": [
-            *vatio, "schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc,
+            "schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc,
         ],
         "vatio schedule --forecast F --json": [
-            *vatio, "schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc, "--json",
+            "schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc, "--json",
         ],
         "vatio schedule --interruptible": [
-            *vatio, "schedule", "--zone", "ES", "--duration", "6h", "--interruptible",
+            "schedule", "--zone", "ES", "--duration", "6h", "--interruptible",
         ],
     }  # fmt: skip
+    out: dict[str, tuple[list[str], dict]] = {
+        "python -c pass": ([PY, "-c", "pass"], {}),
+        "python -c 'import typer'": ([PY, "-c", "import typer"], {}),
+    }
+    for name, args in runs.items():
+        out[name] = ([*vatio, *args], {})
+        if baseline:
+            out[f"{name} [baseline]"] = ([*vatio, *args], {"PYTHONPATH": baseline})
+    return out
 
 
 def once(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
@@ -70,20 +82,20 @@ def once(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     return wall, cpu
 
 
-def measure(repeat: int) -> dict[str, dict[str, float]]:
+def measure(repeat: int, baseline: str | None = None) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = {**os.environ, "VATIO_ZONE": "", "VATIO_ELECTRICITYMAPS_KEY": ""}
         env.pop("VATIO_STORE", None)
-        cmds = commands(folder)
+        cmds = commands(folder, baseline)
         names = list(cmds)
         for name in names:  # warm the file cache and the bytecode once
-            once(cmds[name], env, folder)
+            once(cmds[name][0], env | cmds[name][1], folder)
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
         for rep in range(repeat):
             k = rep % len(names)
             for name in names[k:] + names[:k]:
-                runs[name].append(once(cmds[name], env, folder))
+                runs[name].append(once(cmds[name][0], env | cmds[name][1], folder))
     base = runs["python -c pass"]
     summary = {}
     for name in names:
@@ -103,8 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--baseline", help="another vatio source tree (its src folder)")
     args = parser.parse_args()
-    summary = measure(args.repeat)
+    summary = measure(args.repeat, args.baseline)
     if args.json:
         print(json.dumps(summary, indent=2))
         return
