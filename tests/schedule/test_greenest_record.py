@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.cli.helpers import runs_json, vatio
+from tests.cli.helpers import vatio
 
 pytestmark = pytest.mark.e2e
 
@@ -41,9 +41,8 @@ def export_clean_now(path, zone: str | None = "ES"):
     return path
 
 
-def stored_record(store):
-    (run,) = runs_json(store)
-    done = vatio("runs", "show", run["id"], "--json", store=store)
+def stored_record(store, run_id: str):
+    done = vatio("runs", "show", run_id, "--json", store=store)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -53,12 +52,11 @@ def test_record_carbon_uses_the_forecast_planned_on(tmp_path):
     store = tmp_path / "v.db"
     forecast = export_clean_now(tmp_path / "es.csv")
     done = vatio(
-        "run", "--greenest", "--duration", "1m", "--forecast", str(forecast),
-        "--", sys.executable, "-c", "print('job')", store=store,
+        "run", "--greenest", "--duration", "1m", "--forecast", str(forecast), "--json",
+        "--", sys.executable, "-c", "pass", store=store,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "job\n"
-    record = stored_record(store)
+    record = stored_record(store, json.loads(done.stdout)["id"])
     carbon = record["carbon"]
     assert carbon["zone"] == "ES"
     assert carbon["intensity_source"] == "forecast file es.csv"
@@ -74,11 +72,11 @@ def test_zoneless_forecast_runs_without_carbon_and_says_why(tmp_path):
     store = tmp_path / "v.db"
     forecast = export_clean_now(tmp_path / "plain.csv", zone=None)
     done = vatio(
-        "run", "--greenest", "--duration", "1m", "--forecast", str(forecast),
+        "run", "--greenest", "--duration", "1m", "--forecast", str(forecast), "--json",
         "--", sys.executable, "-c", "pass", store=store,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Without a zone the run's record has energy but no carbon." in done.stderr
-    record = stored_record(store)
+    record = json.loads(done.stdout)
     assert record["status"] == "completed" and record["carbon"] is None
     assert "Without a zone" in " ".join(record["extensions"]["schedule"]["notes"])
