@@ -26,7 +26,8 @@ def schedule(
     zone: str = typer.Option(
         None,
         "--zone",
-        help="Grid zone(s), comma separated; the first is home (default: profile).",
+        help="Grid zone(s), comma separated; the first is home (default: the profile's, "
+        "else the zone a forecast file names).",
     ),
     duration: str = typer.Option(..., "--duration", help="Job length, e.g. 3h or 1h30m."),
     deadline: str = typer.Option(
@@ -35,7 +36,7 @@ def schedule(
         help='Latest end, "2026-11-28 08:00" (local time unless it has Z/offset).',
     ),
     within: str = typer.Option(
-        None, "--within", help="Deadline relative to the earliest start (default 24h)."
+        None, "--within", help="Deadline relative to the earliest start (default 24h, max 366d)."
     ),
     earliest: str = typer.Option(
         None, "--earliest", help="Earliest start (default now); as --deadline."
@@ -48,7 +49,9 @@ def schedule(
         None, "--min-chunk", help="Shortest chunk, e.g. 30m (default: one data step)."
     ),
     forecast: Path = typer.Option(
-        None, "--forecast", help="Forecast file: CSV time,intensity or JSON."
+        None,
+        "--forecast",
+        help="Forecast file: CSV time,intensity, an Electricity Maps export or JSON.",
     ),
     provider: str = typer.Option(
         None, "--provider", help="Live source: electricitymaps or ukgrid."
@@ -59,7 +62,9 @@ def schedule(
     plot: Path = typer.Option(None, "--plot", help="Write a PNG of the series and the choice."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     emit: str = typer.Option(
-        None, "--emit", help="Print the command deferring it: at, slurm or cron."
+        None,
+        "--emit",
+        help="Print only the command deferring the job (at, slurm or cron), e.g. for | sh.",
     ),
     command: list[str] = typer.Argument(None, help="With --emit: the command to defer, after --."),
 ) -> None:
