@@ -63,6 +63,9 @@ def commands(folder: Path, baseline: str | None = None) -> dict[str, tuple[list[
     out: dict[str, tuple[list[str], dict]] = {
         "python -c pass": ([PY, "-c", "pass"], {}),
         "python -c 'import typer'": ([PY, "-c", "import typer"], {}),
+        # typer 0.29 coerces every parameter through a pydantic TypeAdapter at parse time
+        "python -c 'import typer._adapters'": ([PY, "-c", "import typer._adapters"], {}),
+        "python -c 'import numpy'": ([PY, "-c", "import numpy"], {}),
     }
     for name, args in runs.items():
         out[name] = ([*vatio, *args], {})
