@@ -1,6 +1,7 @@
 """Wall and CPU time of whole `vatio schedule` processes, side by side with `python -c pass`.
 
 Run: .venv/bin/python benchmarks/schedule_cli.py [--repeat 7] [--json] [--baseline SRC]
+     .venv/bin/python benchmarks/schedule_cli.py --phases [--repeat 7]
 
 `--baseline SRC` adds the same `vatio` commands run from another source tree
 (e.g. `git archive OLD src | tar -x -C /tmp/base` then `--baseline /tmp/base/src`),
@@ -13,6 +14,11 @@ whole processes (interpreter start-up included), measured with perf_counter
 differences with `python -c pass` of the same round. Also printed: the floor
 that the CLI entry point alone costs (`import typer` and `vatio --help`), which
 `vatio schedule` cannot go below.
+
+`--phases` says where the time of one `vatio schedule --forecast F` goes: CPU
+time of each phase of the process (medians over fresh processes), from the
+import of the CLI to the printed table; each import is cold, in the order the
+command meets it.
 """
 
 from __future__ import annotations
@@ -114,12 +120,67 @@ def measure(repeat: int, baseline: str | None = None) -> dict[str, dict[str, flo
     return summary
 
 
+PHASES = r"""
+import contextlib, io, json, sys, time
+T = time.process_time
+marks = {"start": T()}
+import vatio.cli.app as app
+marks["import vatio.cli.app (typer + 15 command modules)"] = T()
+import typer.main
+get_command = typer.main.get_command
+def timed_get_command(*args, **kwargs):
+    command = get_command(*args, **kwargs)
+    marks["typer builds the command tree"] = T()
+    return command
+typer.main.get_command = timed_get_command
+import vatio.cli.schedule as schedule
+body = schedule._schedule
+def timed_body(opts):
+    marks["typer parses and coerces (pydantic import, one TypeAdapter a parameter)"] = T()
+    import vatio.config
+    marks["vatio.config (pydantic models of the profile)"] = T()
+    import numpy
+    marks["numpy"] = T()
+    import rich.console, rich.table
+    marks["rich (table)"] = T()
+    body(opts)
+    marks["the command itself (data, search, table)"] = T()
+schedule._schedule = timed_body
+sys.argv = ["vatio", *sys.argv[1:]]
+with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+    app.main()
+names = list(marks)
+print(json.dumps({b: marks[b] - marks[a] for a, b in zip(names, names[1:])}))
+"""
+
+
+def phases(repeat: int) -> dict[str, float]:
+    """Median CPU seconds of each phase of `vatio schedule --forecast F`, cold imports."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fc = str(forecast_file(Path(tmp)))
+        args = ["schedule", "--zone", "ES", "--duration", "2h", "--forecast", fc]
+        rows = [
+            json.loads(subprocess.check_output([PY, "-c", PHASES, *args], text=True))
+            for _ in range(repeat)
+        ]
+    return {name: statistics.median(row[name] for row in rows) for name in rows[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--baseline", help="another vatio source tree (its src folder)")
+    parser.add_argument("--phases", action="store_true", help="where one call's time goes")
     args = parser.parse_args()
+    if args.phases:
+        split = phases(args.repeat)
+        load = os.getloadavg()[0]
+        print(f"CPU ms by phase, medians of {args.repeat} processes (load {load:.1f})")
+        for name, seconds in split.items():
+            print(f"| {name} | {seconds * 1e3:.0f} |")
+        print(f"| total | {sum(split.values()) * 1e3:.0f} |")
+        return
     summary = measure(args.repeat, args.baseline)
     if args.json:
         print(json.dumps(summary, indent=2))
