@@ -63,6 +63,28 @@ class ScheduleSettings(BaseModel):
     min_chunk: str | None = None
 
 
+class PowerSettings(BaseModel):
+    """`[tool.vatio.power]`: a power setting chosen by `vatio power sweep`, for `vatio power apply`.
+
+    Unset fields leave that knob as it is. Machine knobs (GPU, cpufreq) change the
+    whole machine until `vatio power restore`; `threads` and `cores` apply to the
+    process `vatio power apply -- CMD` starts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    gpus: list[int] | None = Field(None, description="GPU indices the GPU fields apply to")
+    gpu_power_limit_w: float | None = Field(None, gt=0, le=5000)
+    gpu_max_clock_mhz: int | None = Field(None, gt=0, le=10000)
+    gpu_memory_clock_mhz: int | None = Field(None, gt=0, le=50000)
+    cpu_max_freq_khz: int | None = Field(None, gt=0, le=20_000_000)
+    cpu_governor: str | None = None
+    cpu_epp: str | None = None
+    cpu_max_perf_pct: int | None = Field(None, ge=1, le=100)
+    threads: int | None = Field(None, ge=1, le=4096)
+    cores: int | None = Field(None, ge=1, le=4096)
+
+
 class LedgerSettings(BaseModel):
     """`[tool.vatio.ledger]`: the key that signs the run log, and keys trusted to verify it."""
 
@@ -101,6 +123,7 @@ class Profile(BaseModel):
     report: ReportSettings = Field(default_factory=ReportSettings, description="report settings")
     check: CheckSettings = Field(default_factory=CheckSettings, description="checklist settings")
     schedule: ScheduleSettings | None = Field(None, description="default greenest-run settings")
+    power: PowerSettings | None = Field(None, description="power setting for `vatio power apply`")
     ledger: LedgerSettings = Field(default_factory=LedgerSettings, description="signed run log")
 
     @field_validator("interval", "idle_baseline", mode="before")

@@ -48,6 +48,7 @@ def supervise(
     new_session: bool = False,
     timeout_s: float | None = None,
     on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
+    identity: dict[str, Any] | None = None,
     kill_after_s: float | None = None,
 ) -> Outcome:
     """Run `command` and wait; never raises for the child's sake.
@@ -55,12 +56,18 @@ def supervise(
     `new_session` puts the child in its own process group (to suspend it as a
     whole); `on_spawn` may start helpers around the child and return their
     clean-up; `timeout_s` stops the child (SIGTERM, then SIGKILL) when it runs long;
+    `identity` ({"user", "group", "extra_groups"}) runs it as another user.
     `kill_after_s` (like timeout(1)'s --kill-after) sends SIGKILL to a child still
     alive that long after vatio forwarded it a stop signal.
     """
     try:
         child = subprocess.Popen(
-            command, env=env, stdout=stdout, stderr=stderr, start_new_session=new_session
+            command,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=new_session,
+            **(identity or {}),
         )
     except FileNotFoundError:
         return Outcome(127, "failed", f"command not found: {command[0]}")

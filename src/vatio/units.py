@@ -130,3 +130,24 @@ def parse_time(text: str, *, what: str = "time") -> datetime:
             f"The {what} {text!r} is out of the range of dates vatio can handle.",
             "Give a date between the years 1970 and 9998.",
         ) from None
+
+
+def parse_number(
+    text: str | float,
+    *,
+    what: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """A finite number from user text, or one sentence naming the option and the value."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise InputError(f"The {what} {text!r} is not a number.", "Give e.g. 1.2.") from None
+    if not math.isfinite(value):
+        raise InputError(f"The {what} {text!r} is not a finite number.", "Give e.g. 1.2.")
+    if minimum is not None and value < minimum:
+        raise InputError(f"The {what} {text!r} is below {minimum:g}.")
+    if maximum is not None and value > maximum:
+        raise InputError(f"The {what} {text!r} is above {maximum:g}.")
+    return value

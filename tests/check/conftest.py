@@ -55,6 +55,7 @@ def make_context(tmp_path):
             records=list(records),
             installed={"numpy": "2.0.0"} if installed is None else installed,
             environment=environment or {"kinds": ["venv"], "prefix": "/p"},
+            gpu_capabilities=[],
         )
 
     return build

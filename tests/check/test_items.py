@@ -23,7 +23,7 @@ def status(ctx, item: str) -> str:
 
 def test_items_follow_the_guide_and_required_failures_exit_1(make_context):
     assert [i.id for i in ITEMS] == [
-        "lockfile", "isolated_env", "baseline", "optimization", "hardware_fit",
+        "lockfile", "isolated_env", "baseline", "optimization", "hardware_fit", "drivers",
         "scheduling", "runtime", "parallel_efficiency", "documented",
     ]  # fmt: skip
     found = run_checklist(make_context())

@@ -14,18 +14,23 @@ def _pct(delta: dict[str, Any]) -> str:
 def print_diff(result: dict[str, Any]) -> None:
     a, b = result["runs"]
     typer.echo(f"run A {a}  →  run B {b}")
-    for key, label, scale, unit in (
-        ("energy_j", "energy", 1 / 3.6e6, "kWh"),
-        ("process_energy_j", "job energy", 1 / 3.6e6, "kWh"),
-        ("co2e_g", "carbon", 1, "gCO2e"),
-        ("duration_s", "duration", 1, "s"),
+    from vatio.quantities import carbon, energy
+
+    def seconds(value: float) -> str:
+        return f"{value:.3g} s"
+
+    for key, label, fmt in (
+        ("energy_j", "energy", energy),
+        ("process_energy_j", "job energy", energy),
+        ("co2e_g", "carbon", carbon),
+        ("duration_s", "duration", seconds),
     ):
         delta = result[key]
         if delta["a"] is None and delta["b"] is None:
             continue
-        fa = "—" if delta["a"] is None else f"{delta['a'] * scale:.4g}"
-        fb = "—" if delta["b"] is None else f"{delta['b'] * scale:.4g}"
-        typer.echo(f"  {label:<11} {fa} → {fb} {unit}{_pct(delta)}")
+        fa = "—" if delta["a"] is None else fmt(delta["a"])
+        fb = "—" if delta["b"] is None else fmt(delta["b"])
+        typer.echo(f"  {label:<11} {fa} → {fb}{_pct(delta)}")
     if result["methods"][0] != result["methods"][1]:
         typer.echo(f"  methods differ: {result['methods'][0]} vs {result['methods'][1]}")
     packages = result["packages"]

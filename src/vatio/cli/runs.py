@@ -43,8 +43,10 @@ def list_runs(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Recorded runs, newest first (per-test runs of `pytest --vatio` only with --kind test)."""
-    from vatio.cli.output import fmt_duration, fmt_g, fmt_kwh, print_json
+    from vatio.cli.output import fmt_duration, print_json
     from vatio.errors import InputError
+    from vatio.quantities import carbon as fmt_carbon
+    from vatio.quantities import energy as fmt_energy
 
     if status is not None and status not in STATUSES:
         raise InputError(f"Unknown status {status!r}.", f"Use one of: {', '.join(STATUSES)}.")
@@ -65,17 +67,20 @@ def list_runs(
     table = Table(
         title=f"{len(rows)} run(s)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
+    # numbers are never cut: the command column shrinks first, then the date goes
+    show_date = console.width >= 12 + 11 + 9 + 5 + 8 + 7 + 8 + 3 * 7 + 4
     table.add_column("id", no_wrap=True, min_width=12)
-    table.add_column("UTC", no_wrap=True, min_width=11)
-    columns = 8 if wide else 7
-    fixed = 12 + 11 + 9 + 5 + 8 + 7 + (9 if wide else 0) + 3 * columns + 4
+    if show_date:
+        table.add_column("UTC", no_wrap=True, min_width=11)
+    columns = (8 if wide else 7) - (0 if show_date else 1)
+    fixed = 12 + (11 if show_date else 0) + 9 + 5 + 8 + 7 + (9 if wide else 0) + 3 * columns + 4
     table.add_column(
         "command / name",
         max_width=max(8, min(40, console.width - fixed)),
         overflow="ellipsis",
         no_wrap=True,
     )
-    for column, width in (("status", 9), ("time", 5), ("kWh", 8), ("gCO2e", 7)):
+    for column, width in (("status", 9), ("time", 5), ("energy", 8), ("CO2e", 7)):
         table.add_column(column, no_wrap=True, min_width=width)
     if wide:
         table.add_column("method", no_wrap=True, min_width=9)
@@ -84,12 +89,12 @@ def list_runs(
         what = " ".join([Path(command[0]).name, *command[1:]]) if command else (row["name"] or "")
         cells = [
             row["id"],
-            row["started_at"][5:16].replace("T", " "),
+            *([row["started_at"][5:16].replace("T", " ")] if show_date else []),
             what,
             row["status"],
             fmt_duration(row["duration_s"]),
-            fmt_kwh(row["energy_j"]),
-            fmt_g(row["co2e_g"]),
+            fmt_energy(row["energy_j"]),
+            fmt_carbon(row["co2e_g"]).removesuffix(" CO2e"),
         ]
         table.add_row(*cells, *([_short_method(row["method"])] if wide else []))
     console.print(table)

@@ -8,13 +8,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from vatio.cli.output import fmt_duration, fmt_g, fmt_kwh
-
-
-def _range(low: float | None, high: float | None, fmt) -> str:
-    if low is None or high is None or abs(high - low) < 1e-12:
-        return ""
-    return f" ({fmt(low)}–{fmt(high)})"
+from vatio.cli.output import fmt_duration
+from vatio.quantities import carbon as fmt_carbon
+from vatio.quantities import carbon_range, energy_range
+from vatio.quantities import energy as fmt_energy
 
 
 def render_summary(record: dict[str, Any], console: Console) -> None:
@@ -36,32 +33,37 @@ def render_summary(record: dict[str, Any], console: Console) -> None:
     energy = totals.get("energy_j")
     row(
         "energy (machine)",
-        f"{fmt_kwh(energy)} kWh"
-        + _range(totals.get("energy_low_j"), totals.get("energy_high_j"), fmt_kwh)
+        energy_range(energy, totals.get("energy_low_j"), totals.get("energy_high_j"))
         + f"  [{totals.get('method', '?')}]",
     )
     if totals.get("measured_j") and totals.get("estimated_j"):
         row(
             "  of which",
-            f"measured {fmt_kwh(totals['measured_j'])} kWh + "
-            f"estimated {fmt_kwh(totals['estimated_j'])} kWh",
+            f"measured {fmt_energy(totals['measured_j'])} + "
+            f"estimated {fmt_energy(totals['estimated_j'])}",
         )
     if totals.get("process_energy_j") is not None:
         share = (totals["process_energy_j"] / energy * 100) if energy else 0.0
         row(
             "energy (this job)",
-            f"{fmt_kwh(totals['process_energy_j'])} kWh ({share:.0f}% of machine)",
+            f"{fmt_energy(totals['process_energy_j'])} ({share:.0f}% of machine)",
         )
     idle = record.get("idle")
     if idle:
-        row("energy above idle", f"{fmt_kwh(idle['active_energy_j'])} kWh")
+        row("energy above idle", fmt_energy(idle["active_energy_j"]))
+    overhead = record.get("overhead") or {}
+    if overhead.get("energy_j") is not None:
+        row(
+            "measurement overhead",
+            f"{fmt_energy(overhead['energy_j'])}, {overhead.get('cpu_s', 0):.2f} s CPU "
+            f"({overhead.get('scope', 'vatio')}; not in the job's figures)",
+        )
     for unit, joules in (totals.get("energy_per_unit_j") or {}).items():
-        row(f"energy per {unit.rstrip('s')}", f"{joules:.4g} J")
+        row(f"energy per {unit.rstrip('s')}", fmt_energy(joules))
     if carbon:
         row(
             "carbon",
-            f"{fmt_g(carbon['co2e_g'])} gCO2e"
-            + _range(carbon.get("co2e_low_g"), carbon.get("co2e_high_g"), fmt_g)
+            carbon_range(carbon["co2e_g"], carbon.get("co2e_low_g"), carbon.get("co2e_high_g"))
             + f"  (zone {carbon['zone']}, PUE {carbon['pue']:g}, "
             f"{carbon['mean_intensity_g_per_kwh']:.0f} g/kWh {carbon['intensity_kind'].upper()})",
         )
@@ -72,14 +74,18 @@ def render_summary(record: dict[str, Any], console: Console) -> None:
         note = f"  {device['errors']} read errors" if device.get("errors") else ""
         row(
             f"  {device['name']}",
-            f"{fmt_kwh(device['energy_j'])} kWh  [{device['method']}]{note}",
+            f"{fmt_energy(device['energy_j'])}  [{device['method']}]{note}",
         )
     for phase in record.get("phases", []):
-        grams = f", {fmt_g(phase['co2e_g'])} g" if phase.get("co2e_g") is not None else ""
+        grams = f", {fmt_carbon(phase['co2e_g'])}" if phase.get("co2e_g") is not None else ""
         row(
             f"  phase {phase['name']}",
-            f"{fmt_duration(phase['duration_s'])}, {fmt_kwh(phase['energy_j'])} kWh{grams}",
+            f"{fmt_duration(phase['duration_s'])}, {fmt_energy(phase['energy_j'])}{grams}",
         )
     if record.get("error"):
         row("error", str(record["error"]))
+    for warning in record.get("warnings") or []:
+        row("warning", str(warning))
+    for path in record.get("unsaved") or []:
+        row("saved as", f"{path} (the store could not be written; `vatio runs import` it)")
     console.print(table)

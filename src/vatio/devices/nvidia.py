@@ -9,6 +9,7 @@ no GPU is a normal outcome, reported as a status, never raised.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -34,14 +35,19 @@ _POWER_ASSUMPTION = (
 )
 
 
+#: names a module to use instead of pynvml (other bindings, or a fake for rehearsals)
+NVML_MODULE_ENV = "VATIO_NVML_MODULE"
+
+
 def _load(nvml: Any) -> tuple[Any, str]:
     if nvml is not None:
         return nvml, ""
-    try:
-        import pynvml  # lazy: keeps `import vatio` fast on GPU-free machines
+    name = os.environ.get(NVML_MODULE_ENV) or "pynvml"
+    try:  # lazy: keeps `import vatio` fast on GPU-free machines
+        return importlib.import_module(name), ""
     except ImportError as exc:
-        return None, f"nvidia-ml-py not installed: {exc}"
-    return pynvml, ""
+        what = "nvidia-ml-py not installed" if name == "pynvml" else f"{name} not importable"
+        return None, f"{what}: {exc}"
 
 
 class _Session:
@@ -80,6 +86,51 @@ def _device_facts(nvml: Any, handle: Any) -> dict[str, Any]:
     }
 
 
+class _UseStats:
+    """Mean utilisation and memory in use at the sampler's ticks, for right-sizing.
+
+    nvmlDeviceGetUtilizationRates gives the share of the last sample period
+    (1/6 s to 1 s by board) in which a kernel ran; memory is the board's total in
+    use, all processes included. A board that lacks either is simply not summarised.
+    """
+
+    IDLE_PERCENT = 5
+
+    def __init__(self) -> None:
+        self.supported, self.count, self.idle = True, 0, 0
+        self.util_sum = self.mem_util_sum = 0.0
+        self.used_sum = self.used_peak = 0.0
+
+    def sample(self, nvml: Any, handle: Any) -> None:
+        if not self.supported:
+            return
+        try:
+            rates = nvml.nvmlDeviceGetUtilizationRates(handle)
+            memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+        except Exception:  # NotSupported on some boards and vGPUs: stop asking
+            self.supported = False
+            return
+        self.count += 1
+        self.util_sum += rates.gpu
+        self.mem_util_sum += rates.memory
+        self.idle += rates.gpu < self.IDLE_PERCENT
+        self.used_sum += memory.used
+        self.used_peak = max(self.used_peak, float(memory.used))
+
+    def summary(self) -> dict[str, Any]:
+        if not self.count:
+            return {}
+        n = self.count
+        return {
+            "mean_utilisation": self.util_sum / n / 100,
+            "memory_bandwidth_utilisation": self.mem_util_sum / n / 100,
+            "idle_share": self.idle / n,
+            "memory_used_mean_mb": round(self.used_sum / n / 2**20),
+            "memory_used_peak_mb": round(self.used_peak / 2**20),
+            "utilisation_samples": n,
+        }
+
+
 class NvidiaSensor(EnergySensor):
     """One GPU: the energy counter when `counter` is true, else trapezoid-integrated power."""
 
@@ -101,6 +152,7 @@ class NvidiaSensor(EnergySensor):
         self.gap_s = 0.0  # power mode: seconds bridged by one trapezoid across failed reads
         self.resets = 0  # counter mode: times the counter went backwards (driver reload)
         self._util_supported, self._util_ts = True, 0
+        self._use = _UseStats()
         if not counter:
             self.assumptions.append(_POWER_ASSUMPTION)
 
@@ -126,6 +178,7 @@ class NvidiaSensor(EnergySensor):
 
     def read(self, now: float) -> Reading:
         raw = self._raw()
+        self._use.sample(self._nvml, self.handle)
         if self._last is None:  # start() failed: energy before this read was not seen
             self.unmeasured_s += max(0.0, now - (self._started_at or now))
             self._last, self._failed = (now, raw), False
@@ -191,6 +244,7 @@ class NvidiaSensor(EnergySensor):
         facts = {**super().describe(), **self.facts, "nvml_index": self.index}
         facts.update(max_interval_s=self.max_interval_s, unmeasured_s=self.unmeasured_s)
         facts.update(errors=self.errors, last_error=self.last_error)
+        facts.update(self._use.summary())
         if self.method == MEASURED_NVML_POWER:
             facts["gap_s"] = self.gap_s
         else:
@@ -279,6 +333,65 @@ def gpu_inventory(nvml: Any = None) -> list[dict]:
             rows.append({"index": index, **facts})
         return rows
     except Exception:  # a manifest without GPUs beats a failed run
+        return []
+    finally:
+        nvml_optional(nvml.nvmlShutdown)
+
+
+#: NVML API Reference: nvmlDeviceGetTotalEnergyConsumption is "For Volta or newer fully
+#: supported devices"; Volta is compute capability 7.0.
+ENERGY_COUNTER_MIN_CC = (7, 0)
+
+
+def _capability(nvml: Any, fn_name: str, handle: Any) -> str:
+    fn = getattr(nvml, fn_name, None)
+    if fn is None:
+        return "missing-in-bindings"
+    try:
+        fn(handle)
+    except Exception as exc:
+        for kind, label in (
+            ("FunctionNotFound", "missing-in-driver"),
+            ("NotSupported", "not-supported"),
+            ("NoPermission", "no-permission"),
+        ):
+            cls = getattr(nvml, f"NVMLError_{kind}", None)
+            if cls is not None and isinstance(exc, cls):
+                return label
+        return f"error: {exc}"
+    return "ok"
+
+
+def capabilities(nvml: Any = None) -> list[dict[str, Any]]:
+    """Per GPU: the energy counter and power-limit queries this driver offers, for
+    `vatio env compat` and `vatio check`. [] without NVML or GPUs."""
+    nvml, _ = _load(nvml)
+    if nvml is None:
+        return []
+    try:
+        nvml.nvmlInit()
+    except Exception:  # no driver: nothing to judge
+        return []
+    try:
+        driver = nvml_optional(nvml.nvmlSystemGetDriverVersion)
+        rows = []
+        for index in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            cc = nvml_optional(getattr(nvml, "nvmlDeviceGetCudaComputeCapability", None), handle)
+            rows.append(
+                {
+                    "index": index,
+                    "name": nvml_text(nvml_optional(nvml.nvmlDeviceGetName, handle) or "unknown"),
+                    "driver": nvml_text(driver) if driver else None,
+                    "compute_capability": tuple(cc) if cc else None,
+                    "energy_counter": _capability(nvml, _COUNTER_FN, handle),
+                    "power_limit": _capability(
+                        nvml, "nvmlDeviceGetPowerManagementLimitConstraints", handle
+                    ),
+                }
+            )
+        return rows
+    except Exception:  # a broken query must not break the compatibility report
         return []
     finally:
         nvml_optional(nvml.nvmlShutdown)

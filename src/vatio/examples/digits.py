@@ -84,6 +84,8 @@ def train(
 
     import torch
 
+    from vatio.power import step as power_step
+
     torch.manual_seed(seed)
     data = load_digits_data(seed)
     model = build_model()
@@ -102,6 +104,7 @@ def train(
                 loss.backward()
                 optimiser.step()
                 samples += len(index)
+                power_step(len(index))  # one check outside `vatio power sweep --steps`
         if on_epoch:
             on_epoch(epoch, accuracy(model, data.x_test, data.y_test))
     return model, accuracy(model, data.x_test, data.y_test), samples

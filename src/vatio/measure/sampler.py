@@ -27,6 +27,8 @@ from vatio.measure.timeline import Timeline
 
 #: the `pid` of a sampler whose job is a child process spawned after start()
 CHILD_LATER = -1
+#: a tick whose machine CPU busy share is under this counts as idle time (right-sizing)
+IDLE_BUSY_SHARE = 0.05
 
 
 @dataclass
@@ -137,6 +139,13 @@ class Sampler:
         self._cpu_at_start = (0.0, 0.0)
         #: average machine CPU utilisation (0..1) between start and stop, for hardware-fit checks
         self.cpu_utilisation: float | None = None
+        #: for right-sizing: the job's CPU seconds (vatio's own excluded) and peak resident
+        #: memory, and how many ticks found the machine's CPUs idle (under IDLE_BUSY_SHARE)
+        self.tree_cpu_s = 0.0
+        self.tree_rss_peak_bytes = 0.0
+        self.idle_ticks = 0
+        self.busy_ticks = 0
+        self._last_tick_mono: float | None = None
 
     def start(self) -> Totals:
         self._cpu_at_start = _cpu_busy_total()
@@ -151,6 +160,7 @@ class Sampler:
             self._last_tree_cpu = self.tree.sample().cpu_s
         if self.tree is not None or self._child_later:
             self._last_busy = machine_busy_cpu_s()
+            self._last_tick_mono = self._mono()
         self._last_own = self.own_cpu.total()
         self._last = Totals(
             self._wall(),
@@ -253,9 +263,23 @@ class Sampler:
             tree_s = max(tree_s - own_s, 0.0)
         busy_s = max(busy - self._last_busy, 0.0)
         self._last_tree_cpu, self._last_busy = sample.cpu_s, busy
+        self._count_idle(busy_s)
+        self.tree_cpu_s += tree_s
+        self.tree_rss_peak_bytes = max(self.tree_rss_peak_bytes, float(sample.rss_bytes))
         used = float(psutil.virtual_memory().used)
         memory_share = share(sample.rss_bytes, used)
         return {"tree_s": tree_s, "busy_s": busy_s, "dram": memory_share, "memory": memory_share}
+
+    def _count_idle(self, busy_s: float) -> None:
+        now = self._mono()
+        last, self._last_tick_mono = self._last_tick_mono, now
+        if last is None or now - last < 0.5 * self.interval_s:
+            return  # phase boundaries close together: too short to judge
+        capacity = (now - last) * (psutil.cpu_count() or 1)
+        if busy_s / capacity < IDLE_BUSY_SHARE:
+            self.idle_ticks += 1
+        else:
+            self.busy_ticks += 1
 
     def _cpu_part(self, name: str, joules: float, shares: dict[str, float]) -> float:
         """This tick's CPU energy of the tree: its share of this interval's busy time, plus
@@ -281,6 +305,14 @@ class Sampler:
             pool_s -= taken
         self._unclaimed[name] = (pool_j, pool_s)
         return part
+
+    def latest(self) -> Totals | None:
+        """The latest cumulative totals (None before start), without reading any sensor.
+
+        Lock-free: each tick builds a new Totals and swaps it in, so a live view in
+        another thread (a metrics endpoint) never waits for a tick nor adds one.
+        """
+        return self._last
 
 
 def _cpu_busy_total() -> tuple[float, float]:

@@ -72,6 +72,19 @@ def device_energies(
     ]
 
 
+def _fit_figures(sampler: Sampler) -> dict[str, Any]:
+    """What right-sizing needs beyond energy: the job's CPU time and memory, machine idle time."""
+    if sampler.tree is None:
+        return {}
+    ticks = sampler.idle_ticks + sampler.busy_ticks
+    return {
+        "process_cpu_s": round(sampler.tree_cpu_s, 3),
+        "process_rss_peak_bytes": int(sampler.tree_rss_peak_bytes),
+        "memory_total_bytes": int(psutil.virtual_memory().total),
+        "cpu_idle_share": sampler.idle_ticks / ticks if ticks else None,
+    }
+
+
 def new_run_id() -> str:
     return secrets.token_hex(6)
 
@@ -309,6 +322,7 @@ class Tracker:
             "interval_s": self._sampler.interval_s,
             "cpu_utilisation": self._sampler.cpu_utilisation,
             "cpu_count": psutil.cpu_count(),
+            **_fit_figures(self._sampler),
         }
         return result
 

@@ -104,4 +104,64 @@ def check_compat(gpus: list[dict] | None = None) -> list[Finding]:
         from vatio.devices.nvidia import gpu_inventory
 
         gpus = gpu_inventory()
-    return [python_support(), torch_vs_driver(gpus), onnxruntime_providers(gpus)]
+    return [
+        python_support(),
+        torch_vs_driver(gpus),
+        onnxruntime_providers(gpus),
+        nvidia_driver(),
+    ]
+
+
+DRIVER_FIX = (
+    "Install a current NVIDIA data-centre driver (nvidia-smi shows the version), and keep "
+    "the board firmware current."
+)
+
+
+def nvidia_driver(gpus: list[dict] | None = None) -> Finding:
+    """Is the driver new enough for the energy counter and for power-limit control?
+
+    NVML API Reference: nvmlDeviceGetTotalEnergyConsumption is "For Volta or newer fully
+    supported devices"; nvmlDeviceSetPowerManagementLimit "For Kepler or newer fully
+    supported devices", within nvmlDeviceGetPowerManagementLimitConstraints. A driver whose
+    NVML lacks a function (NVML_ERROR_FUNCTION_NOT_FOUND) is too old for it.
+    """
+    from vatio.devices.nvidia import ENERGY_COUNTER_MIN_CC, capabilities
+
+    name = "NVIDIA driver for energy and power control"
+    rows = capabilities() if gpus is None else gpus
+    if not rows:
+        return Finding(name, "N/A", "no NVIDIA GPU or driver here")
+    problems, fails = [], False
+    for row in rows:
+        gpu = f"GPU {row['index']} {row['name']} (driver {row.get('driver') or '?'})"
+        cc = row.get("compute_capability")
+        volta = cc is not None and tuple(cc) >= ENERGY_COUNTER_MIN_CC
+        counter, limit = row.get("energy_counter"), row.get("power_limit")
+        if counter == "missing-in-driver" or limit == "missing-in-driver":
+            fails = True
+            what = " and ".join(
+                w
+                for w, s in (("energy counter", counter), ("power-limit control", limit))
+                if s == "missing-in-driver"
+            )
+            problems.append(f"{gpu}: this driver's NVML has no {what}: the driver is too old")
+        elif counter != "ok" and volta:
+            fails = True
+            problems.append(
+                f"{gpu}: a Volta-or-newer GPU whose driver does not expose the energy counter "
+                f"({counter}); energy falls back to sampled power"
+            )
+        elif counter != "ok":
+            arch = f"compute capability {cc[0]}.{cc[1]}" if cc else "an unknown architecture"
+            problems.append(
+                f"{gpu}: {arch} predates the energy counter (NVML: Volta or newer); vatio "
+                "integrates sampled power instead (measured:nvml-power)"
+            )
+        if limit not in ("ok", "missing-in-driver", None):
+            problems.append(f"{gpu}: power-limit control {limit} on this board")
+    if not problems:
+        return Finding(
+            name, PASS, f"{len(rows)} GPU(s): energy counter and power-limit range available"
+        )
+    return Finding(name, FAIL if fails else WARN, "; ".join(problems), DRIVER_FIX)

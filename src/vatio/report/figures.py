@@ -102,24 +102,15 @@ def fmt_range(fig: dict[str, Any] | None) -> str:
 
 
 def fmt_energy(fig: dict[str, Any] | None) -> str:
-    """An energy figure (kWh) in kWh, Wh or J, whichever keeps the digits readable."""
+    """An energy figure (kWh in the data) in the unit policy's auto-scaled SI unit."""
     if not fig or fig.get("value") is None:
         return "—"
-    top = max(abs(fig["value"]), abs(fig.get("high") or 0.0))
-    factor, unit = (1.0, "kWh") if top >= 1 else (1e3, "Wh") if top >= 1e-3 else (J_PER_KWH, "J")
+    from vatio.quantities import energy_range
 
-    def times(v: float | None) -> float | None:
-        return None if v is None else v * factor
+    def joules(v: float | None) -> float | None:
+        return None if v is None else v * J_PER_KWH
 
-    return fmt_range(
-        {
-            **fig,
-            "value": times(fig["value"]),
-            "low": times(fig.get("low")),
-            "high": times(fig.get("high")),
-            "unit": unit,
-        }
-    )
+    return energy_range(joules(fig["value"]), joules(fig.get("low")), joules(fig.get("high")))
 
 
 def fmt_seconds(seconds: float | None) -> str:

@@ -55,6 +55,10 @@ def recorded_flops(record: dict[str, Any], given: float | None = None) -> dict[s
     """Training FLOPs of a run: given on the command line, else recorded on the run."""
     if given is not None:
         return {"value": float(given), "source": "user", "method": "given to `vatio report`"}
+    training = (record.get("extensions") or {}).get("training") or {}
+    if isinstance(training.get("flops"), int | float) and training["flops"] >= 0:
+        method = str(training.get("flops_method") or "recorded by a training callback")
+        return {"value": float(training["flops"]), "source": "training", "method": method}
     metadata = record.get("metadata") or {}
     for key in ("training_flops", "flops"):
         if isinstance(metadata.get(key), int | float):

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from vatio.carbon.embodied import (  # shared with vatio rightsize
+    BASE_MACHINE_KG,
+    BASE_MEMORY_GB,
+    GPU_KG,
+    LIFETIME_YEARS,
+    MEMORY_KG_PER_GB,
+    RANGE_HIGH,
+    RANGE_LOW,
+    SOURCE,
+    YEAR_S,
+)
 from vatio.report.figures import figure, singular
 
-BASE_MACHINE_KG = 1000.0
-BASE_MEMORY_GB = 16.0
-MEMORY_KG_PER_GB = 533.0 / 384.0
-GPU_KG = 150.0
-LIFETIME_YEARS = 4.0
-RANGE_LOW, RANGE_HIGH = 0.5, 2.0
-YEAR_S = 365.25 * 86400.0
-SOURCE = "Cloud Carbon Footprint embodied-emissions coefficients (after Teads, Boavizta)"
 #: work units that count compute, not a functional unit
 FLOP_UNITS = frozenset({"flops", "flop", "training_flops"})
 

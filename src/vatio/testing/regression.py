@@ -49,21 +49,23 @@ def find_regressions(
 
 
 def summary_lines(session: Any) -> list[str]:
+    from vatio.quantities import carbon, energy
+
     tests = sorted(session.tests, key=lambda t: t.energy_j or 0.0, reverse=True)
     result = session.result
     lines = ["", "vatio: energy per test (job share of the machine; method in brackets)"]
     if result is not None:
         grams = (result.carbon or {}).get("co2e_g")
         lines.append(
-            f"  session {result.id}: {result.energy_j or 0:.1f} J machine, "
-            f"{result.process_energy_j or 0:.1f} J this process"
-            + (f", {grams:.3g} gCO2e" if grams is not None else "")
+            f"  session {result.id}: {energy(result.energy_j)} machine, "
+            f"{energy(result.process_energy_j)} this process"
+            + (f", {carbon(grams)}" if grams is not None else "")
             + f" [{result.method}]"
         )
     top = session.config.getoption("vatio_top")
     for test in tests[:top]:
         lines.append(
-            f"  {test.process_energy_j or 0:9.3f} J  {test.duration_s or 0:7.2f} s  {test.name}"
+            f"  {energy(test.process_energy_j):>9}  {test.duration_s or 0:7.2f} s  {test.name}"
         )
     if len(tests) > top:
         lines.append(f"  ... {len(tests) - top} more; `vatio runs list` shows them all")
@@ -71,7 +73,7 @@ def summary_lines(session: Any) -> list[str]:
         lines.append("  " + session.baseline_note)
     for item in session.regressions:
         lines.append(
-            f"  REGRESSION {item['test']}: {item['baseline_j']:.2f} J -> {item['now_j']:.2f} J"
+            f"  REGRESSION {item['test']}: {energy(item['baseline_j'])} -> {energy(item['now_j'])}"
         )
     if session.store_error:
         lines.append(f"  not stored in the run store: {session.store_error}")

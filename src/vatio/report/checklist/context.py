@@ -23,6 +23,7 @@ class Context:
     skipped: list[str] = field(default_factory=list)  # runs not read, and why
     installed: dict[str, str] | None = None  # name -> version of this environment
     environment: dict[str, Any] | None = None  # isolation of this process
+    gpu_capabilities: list[dict[str, Any]] | None = None  # NVML probe of this machine's GPUs
 
     def installed_packages(self) -> dict[str, str]:
         if self.installed is None:
@@ -30,6 +31,13 @@ class Context:
 
             self.installed = {p["name"]: p["version"] for p in installed_packages()}
         return self.installed
+
+    def gpus(self) -> list[dict[str, Any]]:
+        if self.gpu_capabilities is None:
+            from vatio.devices.nvidia import capabilities
+
+            self.gpu_capabilities = capabilities()
+        return self.gpu_capabilities
 
     def current_environment(self) -> dict[str, Any]:
         if self.environment is None:

@@ -70,14 +70,36 @@ def check_optimisation(ctx: Context) -> Outcome:
     )
 
 
+def _recorded_fit(record: dict, threshold: float) -> list:
+    """vatio rightsize's findings for the main device, when the record holds real utilisation
+    (GPU utilisation from NVML, or the job's CPU time); [] for older records."""
+    from vatio.rightsize.advise import advise
+    from vatio.rightsize.evidence import run_fit
+
+    fit = run_fit(record)
+    kind = "gpu" if fit.gpus else "cpu"
+    return [
+        f
+        for f in advise([fit], threshold)
+        if f.device.startswith(kind) and f.status in ("fits", "under-used")
+    ]
+
+
 def check_hardware_fit(ctx: Context) -> Outcome:
     threshold = float(ctx.settings.check.get("utilisation_threshold", DEFAULT_THRESHOLD))
-    judged, low = [], []
+    judged, low, fixes = [], [], []
     for record in ctx.records:
         if (
             record.get("kind", "run") != "run"
             or (record.get("duration_s") or 0) < MIN_FIT_DURATION_S
         ):
+            continue
+        found = _recorded_fit(record, threshold)
+        if found:
+            judged.append(record["id"])
+            for finding in (f for f in found if f.status == "under-used"):
+                low.append(f"{record['id']}: {finding.evidence}")
+                fixes += finding.suggestions[:1]
             continue
         main = main_device(record)
         if not main or main["value"] is None:
@@ -94,16 +116,30 @@ def check_hardware_fit(ctx: Context) -> Outcome:
             f"no recent run of {MIN_FIT_DURATION_S:g} s or more whose utilisation can be derived",
         )
     if low:
+        fix = (
+            fixes[0]
+            if fixes
+            else "use a smaller GPU or instance, raise the batch size or data-loader workers, "
+            "or share the device (MIG, MPS)"
+        )
         return Outcome(
             FAIL,
             f"{len(low)} of {len(judged)} recent runs used their main device under "
             f"{threshold:.0%}: " + "; ".join(low[:3]),
-            "use a smaller GPU or instance, raise the batch size or data-loader workers, "
-            "or share the device (MIG, MPS)",
+            f"{fix}; `vatio rightsize` shows the evidence and the estimated saving",
         )
     return Outcome(
         PASS, f"all {len(judged)} recent runs kept their main device at {threshold:.0%} or more"
     )
+
+
+def check_drivers(ctx: Context) -> Outcome:
+    """§3.1 "actualizar drivers/firmware": is the driver new enough for what vatio uses?"""
+    from vatio.provenance.compat import nvidia_driver
+
+    finding = nvidia_driver(ctx.gpus())
+    status = {"PASS": PASS, "WARN": WARN, "FAIL": FAIL}.get(finding.status, NA)
+    return Outcome(status, finding.evidence, finding.fix if status in (WARN, FAIL) else None)
 
 
 def check_scheduling(ctx: Context) -> Outcome:
@@ -191,6 +227,12 @@ ITEMS: tuple[Item, ...] = (
         "Hardware fits the job (main device not underused)",
         "warn",
         check_hardware_fit,
+    ),
+    Item(
+        "drivers",
+        "GPU driver current enough for the energy counter and power control",
+        "warn",
+        check_drivers,
     ),
     Item("scheduling", "Scheduling in clean hours used or considered", "warn", check_scheduling),
     Item("runtime", "Optimised runtime in use", "warn", check_runtime),
