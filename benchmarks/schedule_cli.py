@@ -125,18 +125,18 @@ import contextlib, io, json, sys, time
 T = time.process_time
 marks = {"start": T()}
 import vatio.cli.app as app
-marks["import vatio.cli.app (typer + 15 command modules)"] = T()
+marks["import vatio.cli.app (typer)"] = T()
 import typer.main
 get_command = typer.main.get_command
 def timed_get_command(*args, **kwargs):
     command = get_command(*args, **kwargs)
-    marks["typer builds the command tree"] = T()
+    marks["typer builds the root command"] = T()
     return command
 typer.main.get_command = timed_get_command
 import vatio.cli.schedule as schedule
 body = schedule._schedule
 def timed_body(opts):
-    marks["typer parses and coerces (pydantic import, one TypeAdapter a parameter)"] = T()
+    marks["schedule's module; typer parses, coerces (pydantic, a TypeAdapter a parameter)"] = T()
     import vatio.config
     marks["vatio.config (pydantic models of the profile)"] = T()
     import numpy

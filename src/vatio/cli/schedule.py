@@ -82,7 +82,6 @@ def _schedule(opts: dict[str, Any]) -> None:
     from vatio.carbon.providers import PROVIDERS, series_for_zone
     from vatio.config import load_profile
     from vatio.schedule.request import check_coverage, plan_request, when_text
-    from vatio.schedule.runner import EMIT_KINDS
     from vatio.units import kwh, parse_energy_j
 
     # Every option is checked here, before any data is read or searched.
@@ -119,6 +118,8 @@ def _schedule(opts: dict[str, Any]) -> None:
         raise InputError(
             "--forecast gives one zone's forecast: use it with at most one --zone, no --provider."
         )
+    if opts["emit"]:
+        from vatio.schedule.runner import EMIT_KINDS  # subprocess, signals: only when asked
     if opts["emit"] and opts["emit"] not in EMIT_KINDS:
         raise InputError(
             f"Unknown scheduler {opts['emit']!r} for --emit.", "Use at, slurm or cron."
