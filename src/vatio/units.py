@@ -121,9 +121,15 @@ def parse_time(text: str, *, what: str = "time") -> datetime:
             f"Cannot read the {what} {text!r}.",
             'Use "YYYY-MM-DD HH:MM" (local time) or add an offset such as Z or +01:00.',
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # naive means this machine's local time
-    return moment.astimezone(UTC)
+    try:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # naive means this machine's local time
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):  # year 1 or 9999 pushed out of range
+        raise InputError(
+            f"The {what} {text!r} is out of the range of dates vatio can handle.",
+            "Give a date between the years 1970 and 9998.",
+        ) from None
 
 
 def parse_number(

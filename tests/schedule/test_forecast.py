@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from vatio.carbon.forecast import (
+    NO_ZONE,
     load_forecast,
     seasonal_forecast,
     seasonal_forecast_error,
@@ -203,3 +204,35 @@ def test_good_numbers_still_read(tmp_path):
     data = '[{"time": "2026-11-26T00:00Z", "intensity": 7}, {"time": "2026-11-26T01:00Z", '
     data += '"intensity": 7.5}]'
     assert list(load_forecast(write(tmp_path, "g.json", data), zone="ES").values) == [7, 7.5]
+
+
+def test_the_zone_comes_from_the_file_and_must_agree_with_a_given_one(tmp_path):
+    rows = "".join(
+        f"2027-01-01 0{h}:00:00,Spain,Spain,ES,{100 + h},{150 + h},77,43,entsoe.eu,false,\n"
+        for h in range(3)
+    )
+    path = write(tmp_path, "export.csv", EM_HEADER + rows)
+    assert load_forecast(path).zone == "ES"
+    assert load_forecast(path, zone="esp").zone == "ES"  # an alias of the same zone
+    with pytest.raises(InputError, match=r"for zone ES, but the zone is FR \(from VATIO_ZONE\)"):
+        load_forecast(path, zone="FR", zone_from="VATIO_ZONE")
+    plain = write(tmp_path, "p.csv", "time,intensity\n" + GOOD)
+    assert load_forecast(plain).zone == NO_ZONE and load_forecast(plain, zone="fr").zone == "FR"
+
+
+@pytest.mark.parametrize(
+    ("zone", "message"),
+    [('"Atlantis"', "names the zone 'Atlantis', which vatio does not know"), ("7", "not a zone")],
+)
+def test_a_bad_zone_in_the_file_is_named(tmp_path, zone, message):
+    text = (
+        f'{{"zone": {zone}, "forecast": [{{"time": "2027-01-01T00:00Z", "intensity": 1}},'
+        '{"time": "2027-01-01T01:00Z", "intensity": 2}]}'
+    )
+    with pytest.raises(InputError, match=message):
+        load_forecast(write(tmp_path, "z.json", text))
+
+
+def test_deeply_nested_json_is_one_sentence(tmp_path):
+    with pytest.raises(InputError, match="nested too deeply"):
+        load_forecast(write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000))

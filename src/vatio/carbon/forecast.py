@@ -8,6 +8,7 @@ time without an offset is taken as UTC (the Electricity Maps export's
 
 from __future__ import annotations
 
+import calendar
 import csv
 import json
 import math
@@ -125,10 +126,24 @@ def series_from_points(
     return IntensitySeries(zone=zone, times_s=t, values=v, step_s=step, source=source, kind=kind)
 
 
+#: the zone of a forecast that names none and was given none (the plan does not need one)
+NO_ZONE = "?"
+
+
 def load_forecast(
-    path: str | Path, *, zone: str | None = None, kind: str = "lca"
+    path: str | Path,
+    *,
+    zone: str | None = None,
+    kind: str = "lca",
+    zone_from: str = "--zone",
 ) -> IntensitySeries:
-    """A user forecast: CSV `time,intensity`, the Electricity Maps CSV export, or JSON."""
+    """A user forecast: CSV `time,intensity`, the Electricity Maps CSV export, or JSON.
+
+    The file's own zone (the export's ``Zone Id`` column, a JSON ``"zone"``) is
+    used when no `zone` is given; a given zone that differs from it is refused,
+    naming where it came from (`zone_from`, e.g. "--zone" or "environment
+    VATIO_ZONE"). With neither, the series' zone is `NO_ZONE`.
+    """
     from vatio.userfiles import read_user_text
 
     path = Path(path)
@@ -139,10 +154,38 @@ def load_forecast(
         times, values, where, file_zone = _read_json(text, name)
     else:
         times, values, where, file_zone = _read_csv(text, name, kind)
-    zone_code = (zone or file_zone or "?").upper()
+    zone_code = _reconcile_zone(name, file_zone, zone, zone_from)
     return series_from_points(
         times, values, where, name=name, zone=zone_code, source=source, kind=kind
     )
+
+
+def _reconcile_zone(name: str, file_zone: object, zone: str | None, zone_from: str) -> str:
+    """The canonical zone of a forecast from the file's zone and the one given (if any)."""
+    from vatio.carbon.zones import resolve_zone
+    from vatio.errors import UnknownZoneError
+
+    given = resolve_zone(zone).code if zone else None
+    if file_zone is None:
+        return given or NO_ZONE
+    if not isinstance(file_zone, str) or not file_zone.strip():
+        raise InputError(
+            f"{name}: the zone {file_zone!r} is not a zone code.",
+            'Write it as text, e.g. "zone": "DE", or remove it and give --zone.',
+        )
+    try:
+        named = resolve_zone(file_zone).code
+    except UnknownZoneError:
+        raise InputError(
+            f"{name} names the zone {file_zone.strip()[:40]!r}, which vatio does not know.",
+            "Fix the zone in the file (see `vatio zones`), or remove it and give --zone.",
+        ) from None
+    if given is not None and given != named:
+        raise InputError(
+            f"{name} is a forecast for zone {named}, but the zone is {given} (from {zone_from}).",
+            f"Give --zone {named}, or a forecast for {given}.",
+        )
+    return named
 
 
 def _read_csv(text: str, name: str, kind: str) -> tuple[list, list, list, str | None]:
@@ -201,6 +244,8 @@ def _read_json(text: str, name: str) -> tuple[list, list, list, str | None]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{name} line {error.lineno}: not valid JSON ({error.msg}).") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply to be a forecast.", _FILE_HINT) from None
     zone = data.get("zone") if isinstance(data, dict) else None
     if isinstance(data, dict):
         data = next((data[k] for k in ("forecast", "data") if isinstance(data.get(k), list)), None)
@@ -228,25 +273,48 @@ def _read_json(text: str, name: str) -> tuple[list, list, list, str | None]:
     return times, values, where, zone
 
 
+#: the longest span the typical-year proxy covers: a year and a day of hours, plus slack
+#: for partial hours (vatio plans at most 366 days ahead: vatio.schedule.request)
+PROXY_MAX_HOURS = 367 * 24
+_FEB29_H = (31 + 28) * 24  # first hour of 29 February in a leap year
+
+
 def typical_year_proxy(
     zone: str, start: datetime, end: datetime, *, kind: str = "lca"
 ) -> IntensitySeries:
     """Hourly series over [start, end] built from the zone's latest bundled year, same hour.
 
     Not a forecast: each future hour takes the value of the same month, day and
-    UTC hour of the zone's `proxy_year` (29 February takes 28 February).
+    UTC hour of the zone's `proxy_year` (29 February takes 28 February). At most
+    `PROXY_MAX_HOURS` hours: one bundled year says nothing more about later ones.
     """
-    history = latest_hourly(zone, kind)
-    ref_year = history.start.year
     first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     hours = max(1, math.ceil((end.timestamp() - first.timestamp()) / 3600))
-    ref_start = datetime(ref_year, 1, 1, tzinfo=UTC)
+    if hours > PROXY_MAX_HOURS:
+        raise InputError(
+            f"The typical-year proxy covers at most {PROXY_MAX_HOURS // 24} days, "
+            f"not {hours / 24:.0f}.",
+            "Plan at most a year ahead.",
+        )
+    history = latest_hourly(zone, kind)
+    ref_year = history.start.year
+    # Hour of the year of every hour of the span, on a 365-day calendar (29 February folded
+    # onto 28 February, later days back by one), then placed in the reference year.
     index = np.empty(hours, dtype=np.int64)
-    for i in range(hours):
-        moment = first + timedelta(hours=i)
-        day = 28 if (moment.month, moment.day) == (2, 29) else moment.day
-        mapped = datetime(ref_year, moment.month, day, moment.hour, tzinfo=UTC)
-        index[i] = int((mapped - ref_start).total_seconds() // 3600)
+    hour = first
+    i = 0
+    while i < hours:
+        year_start = datetime(hour.year, 1, 1, tzinfo=UTC)
+        next_year = datetime(hour.year + 1, 1, 1, tzinfo=UTC)
+        count = min(hours - i, math.ceil((next_year - hour).total_seconds() / 3600))
+        offset = int((hour - year_start).total_seconds() // 3600) + np.arange(count)
+        if calendar.isleap(hour.year):
+            offset = np.where(offset >= _FEB29_H, offset - 24, offset)
+        index[i : i + count] = offset
+        hour += timedelta(hours=count)
+        i += count
+    if calendar.isleap(ref_year):  # reference hours after 28 February move one day on
+        index = np.where(index >= _FEB29_H, index + 24, index)
     index = np.clip(index, 0, len(history.values) - 1)
     return IntensitySeries(
         zone=history.zone,

@@ -46,8 +46,7 @@ def run_tracked(
         plan = plan_and_wait(greenest, profile, quiet=quiet)
         if plan is None:
             return 130
-        tracker.context.forecast = plan.forecast
-        tracker.on_finish(lambda _result: tracker.set_extension("schedule", plan.record))
+        plan.attach(tracker)  # forecast and zone for the record's carbon, the plan section
     tracker.start()
 
     def on_spawn(child: Any) -> Any:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from vatio.config import Profile
@@ -23,6 +23,25 @@ class GreenestPlan:
     #: the forecast planned on, when it came from a file or a provider (the run's carbon
     #: then uses it for the hours it covers); None for the bundled typical year
     forecast: Any = None
+    #: the zone the forecast file names, used for the record when the profile has none
+    zone: str | None = None
+
+    def attach(self, tracker: Any) -> None:
+        """Hand the run's record what the plan knows, before the run starts.
+
+        The forecast prices the hours it covers (carbon basis "forecast"; other
+        hours use the bundled data, as for any run); the zone a forecast file
+        names becomes the run's zone when none was given; the plan is stored as
+        the record's `schedule` section.
+        """
+        tracker.context.forecast = self.forecast
+        if tracker.context.zone is None and self.zone:
+            from vatio.carbon.zones import resolve_zone
+
+            tracker.context.zone = resolve_zone(self.zone)
+            tracker.context.profile.zone = self.zone
+            tracker.context.profile_sources["zone"] = self.record.get("source", "the forecast")
+        tracker.on_finish(lambda _result: tracker.set_extension("schedule", self.record))
 
     def suspender(self, child: subprocess.Popen) -> Callable[[], None]:
         from vatio.schedule.runner import SuspendController
@@ -36,13 +55,18 @@ class GreenestPlan:
         return finish
 
 
-def make_plan(options: dict[str, Any], profile: Profile) -> tuple[GreenestPlan, list[str]]:
+def make_plan(
+    options: dict[str, Any], profile: Profile, *, now: datetime | None = None
+) -> tuple[GreenestPlan, list[str]]:
+    """Plan a `--greenest` run with the same checks and defaults as `vatio schedule`."""
+    from vatio.carbon.forecast import NO_ZONE
     from vatio.carbon.providers import series_for_zone
-    from vatio.cli.schedule import parse_when, provider_key
+    from vatio.cli.schedule import provider_key
     from vatio.schedule import best_window, cheapest_slots
-    from vatio.units import parse_duration
+    from vatio.schedule.request import check_coverage, plan_request
 
-    if not profile.zone:
+    forecast = options.get("forecast")
+    if not profile.zone and not forecast:
         raise InputError(
             "--greenest needs a grid zone.", "Use --zone ES, VATIO_ZONE, or zone in vatio.toml."
         )
@@ -50,42 +74,43 @@ def make_plan(options: dict[str, Any], profile: Profile) -> tuple[GreenestPlan, 
         raise InputError(
             "--greenest needs the job's expected length.", "Add --duration, e.g. --duration 2h."
         )
-    duration_s = parse_duration(options["duration"], what="duration")
-    earliest = datetime.now(UTC).replace(microsecond=0)
-    if options.get("deadline") and options.get("within"):
-        raise InputError("Give either --deadline or --within, not both.")
-    if options.get("deadline"):
-        deadline = parse_when(options["deadline"], what="deadline")
-    else:
-        within = parse_duration(options.get("within") or "24h", what="--within")
-        deadline = earliest + timedelta(seconds=within)
+    request = plan_request(
+        options["duration"],
+        deadline=options.get("deadline"),
+        within=options.get("within"),
+        min_chunk=options.get("min_chunk") if options.get("interruptible") else None,
+        now=now,
+    )
+    provider = None if forecast else options.get("provider") or profile.provider
     sourced = series_for_zone(
-        profile.zone,
-        earliest,
-        deadline,
+        profile.zone or None,
+        request.earliest,
+        request.deadline,
         kind=profile.intensity,
-        forecast=options.get("forecast"),
-        provider=options.get("provider") or profile.provider,
+        forecast=forecast,
+        provider=provider,
         key=provider_key(profile),
         timeout=profile.provider_timeout,
+        zone_from="--zone or the profile",
     )
+    if forecast:
+        check_coverage(request, sourced.series, f"the {sourced.series.source}")
     notes = list(sourced.notes)
-    planned_on = (
-        sourced.series
-        if (options.get("forecast") or options.get("provider") or profile.provider)
-        and not sourced.fallback
-        else None
-    )
+    planned_on = sourced.series if (forecast or provider) and not sourced.fallback else None
+    zone = sourced.series.zone if forecast and sourced.series.zone != NO_ZONE else None
+    if forecast and zone is None:
+        notes.append("Without a zone the run's record has energy but no carbon.")
+    span = (sourced.series, request.duration_s, request.earliest, request.deadline)
     if options.get("interruptible"):
-        min_chunk = options.get("min_chunk")
-        min_chunk_s = parse_duration(min_chunk, what="--min-chunk") if min_chunk else None
-        slots = cheapest_slots(sourced.series, duration_s, earliest, deadline, min_chunk_s)
+        slots = cheapest_slots(*span, request.min_chunk_s)
         record = {"mode": "interruptible", **slots.to_dict()}
-        plan = GreenestPlan(slots.start, slots, _jsonable(record) | {"notes": notes}, planned_on)
+        plan = GreenestPlan(
+            slots.start, slots, _jsonable(record) | {"notes": notes}, planned_on, zone
+        )
         return plan, notes
-    window = best_window(sourced.series, duration_s, earliest, deadline)
+    window = best_window(*span)
     record = {"mode": "window", **window.to_dict()}
-    plan = GreenestPlan(window.start, None, _jsonable(record) | {"notes": notes}, planned_on)
+    plan = GreenestPlan(window.start, None, _jsonable(record) | {"notes": notes}, planned_on, zone)
     return plan, notes
 
 

@@ -22,7 +22,7 @@ def optimize(
     weights: Path = typer.Option(None, "--weights", help="State dict for --model (torch.save)."),
     onnx_file: Path = typer.Option(None, "--onnx", help="An ONNX model as input instead."),
     eval_set: str = typer.Option(None, "--eval", help="Eval data, package.module:name -> (x, y)."),
-    calib: str = typer.Option(None, "--calib", help="Calibration inputs for INT8 static."),
+    calib: str = typer.Option(None, "--calib", help="INT8 calibration inputs (no labels)."),
     train: str = typer.Option(None, "--train", help="Training data for fine-tuning, distillation."),
     metric: str = typer.Option(None, "--metric", help="metric(y_true, outputs), higher is better."),
     example: str = typer.Option(None, "--example", help="A bundled example: digits."),

@@ -6,6 +6,7 @@ the command so that `vatio --help` stays fast.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,28 +16,18 @@ import typer
 from vatio.errors import InputError, VatioError
 
 
-def parse_when(text: str, *, what: str) -> datetime:
-    """UTC datetime from ISO-like text (see vatio.units.parse_time)."""
-    from vatio.units import parse_time
-
-    return parse_time(text, what=what)
-
-
 def provider_key(profile: Any) -> str | None:
     """The Electricity Maps key from the profile, if any (the env variable is read later)."""
     secret = profile.electricitymaps_key
     return secret.get_secret_value() if secret is not None else None
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
-
-
 def schedule(
     zone: str = typer.Option(
         None,
         "--zone",
-        help="Grid zone(s), comma separated; the first is home (default: profile).",
+        help="Grid zone(s), comma separated; the first is home (default: the profile's, "
+        "else the zone a forecast file names).",
     ),
     duration: str = typer.Option(..., "--duration", help="Job length, e.g. 3h or 1h30m."),
     deadline: str = typer.Option(
@@ -45,7 +36,7 @@ def schedule(
         help='Latest end, "2026-11-28 08:00" (local time unless it has Z/offset).',
     ),
     within: str = typer.Option(
-        None, "--within", help="Deadline relative to the earliest start (default 24h)."
+        None, "--within", help="Deadline relative to the earliest start (default 24h, max 366d)."
     ),
     earliest: str = typer.Option(
         None, "--earliest", help="Earliest start (default now); as --deadline."
@@ -58,7 +49,9 @@ def schedule(
         None, "--min-chunk", help="Shortest chunk, e.g. 30m (default: one data step)."
     ),
     forecast: Path = typer.Option(
-        None, "--forecast", help="Forecast file: CSV time,intensity or JSON."
+        None,
+        "--forecast",
+        help="Forecast file: CSV time,intensity, an Electricity Maps export or JSON.",
     ),
     provider: str = typer.Option(
         None, "--provider", help="Live source: electricitymaps or ukgrid."
@@ -69,7 +62,9 @@ def schedule(
     plot: Path = typer.Option(None, "--plot", help="Write a PNG of the series and the choice."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     emit: str = typer.Option(
-        None, "--emit", help="Print the command deferring it: at, slurm or cron."
+        None,
+        "--emit",
+        help="Print only the command deferring the job (at, slurm or cron), e.g. for | sh.",
     ),
     command: list[str] = typer.Argument(None, help="With --emit: the command to defer, after --."),
 ) -> None:
@@ -84,57 +79,57 @@ def schedule(
 
 
 def _schedule(opts: dict[str, Any]) -> None:
-    from vatio.carbon.intensity import KINDS, resolve_zone
     from vatio.carbon.providers import PROVIDERS, series_for_zone
-    from vatio.schedule.regions import DATA_MOVE_NOTE, compare_regions
-    from vatio.schedule.runner import EMIT_KINDS
-    from vatio.units import kwh, parse_duration, parse_energy_j
-
-    notes: list[str] = []
     from vatio.config import load_profile
+    from vatio.schedule.request import check_coverage, plan_request, when_text
+    from vatio.units import kwh, parse_energy_j
 
+    # Every option is checked here, before any data is read or searched.
+    notes: list[str] = []
     profile, sources = load_profile()
-    opts["provider"] = opts["provider"] or profile.provider
-    if not opts["zone"] and profile.zone:
-        opts["zone"] = profile.zone
-        notes.append(f"Zone {profile.zone} from {sources.get('zone', 'the profile')}.")
-    opts["intensity"] = opts["intensity"] or profile.intensity
-    if not opts["zone"]:
+    provider = opts["provider"] or profile.provider
+    kind = (opts["intensity"] or profile.intensity).lower()
+    zone_text, zone_from = opts["zone"], "--zone"
+    if not zone_text and profile.zone:
+        zone_text, zone_from = profile.zone, sources.get("zone", "the profile")
+        notes.append(f"Zone {profile.zone} from {zone_from}.")
+    requested = [code.strip() for code in (zone_text or "").split(",") if code.strip()]
+    if not requested and not opts["forecast"]:
         raise InputError(
             "No grid zone given.",
             "Use --zone ES (or several: --zone ES,FR,DE), VATIO_ZONE, or zone in vatio.toml.",
         )
-    requested = [code.strip() for code in opts["zone"].split(",") if code.strip()]
-    zones = [resolve_zone(code).code for code in requested]  # checked before any work
-    duration_s = parse_duration(opts["duration"], what="duration")
-    earliest = parse_when(opts["earliest"], what="earliest start") if opts["earliest"] else None
-    earliest = earliest or datetime.now(UTC).replace(microsecond=0)
-    if opts["deadline"] and opts["within"]:
-        raise InputError("Give either --deadline or --within, not both.")
-    if opts["deadline"]:
-        deadline = parse_when(opts["deadline"], what="deadline")
-    else:
-        from datetime import timedelta
+    from vatio.carbon.intensity import KINDS, resolve_zone
 
-        within_s = parse_duration(opts["within"] or "24h", what="--within")
-        deadline = earliest + timedelta(seconds=within_s)
-    kind = opts["intensity"].lower()
+    for code in requested:
+        resolve_zone(code)  # unknown zones fail here, before any work
+    request = plan_request(
+        opts["duration"],
+        deadline=opts["deadline"],
+        within=opts["within"],
+        earliest=opts["earliest"],
+        min_chunk=opts["min_chunk"],
+    )
     if kind not in KINDS:
         raise InputError(f"Unknown intensity kind {opts['intensity']!r}.", "Use lca or direct.")
-    if opts["provider"] and opts["provider"] not in PROVIDERS:
+    if provider and provider not in PROVIDERS:
+        raise InputError(f"Unknown provider {provider!r}.", f"Use {' or '.join(PROVIDERS)}.")
+    if opts["forecast"] and (opts["provider"] or len(requested) > 1):
         raise InputError(
-            f"Unknown provider {opts['provider']!r}.", f"Use {' or '.join(PROVIDERS)}."
+            "--forecast gives one zone's forecast: use it with at most one --zone, no --provider."
         )
-    if opts["forecast"] and (opts["provider"] or len(zones) > 1):
-        raise InputError(
-            "--forecast gives one zone's forecast: use it with one --zone, no --provider."
-        )
+    if opts["emit"]:
+        from vatio.schedule.runner import EMIT_KINDS  # subprocess, signals: only when asked
     if opts["emit"] and opts["emit"] not in EMIT_KINDS:
         raise InputError(
             f"Unknown scheduler {opts['emit']!r} for --emit.", "Use at, slurm or cron."
         )
     if opts["command"] and not opts["emit"]:
         raise InputError("A command after -- is only used with --emit.")
+    if opts["emit"] and not opts["command"]:
+        raise InputError(
+            "--emit needs the command to defer after `--`.", "Example: -- python train.py"
+        )
     if opts["emit"] and opts["interruptible"]:
         raise InputError(
             "--emit defers one contiguous run; it cannot follow an interruptible plan.",
@@ -145,45 +140,51 @@ def _schedule(opts: dict[str, Any]) -> None:
 
         check_plot_path(opts["plot"])
     energy_kwh = kwh(parse_energy_j(opts["energy"])) if opts["energy"] else None
-    min_chunk_s = (
-        parse_duration(opts["min_chunk"], what="--min-chunk") if opts["min_chunk"] else 0.0
-    )
+    if energy_kwh is not None and not 0 < energy_kwh < 1e12:
+        raise InputError(
+            f"The energy {opts['energy']!r} is out of range.", "Give e.g. 12kWh (more than 0)."
+        )
 
     series = []
-    for code in requested:
+    for code in requested or [None]:
         sourced = series_for_zone(
             code,
-            earliest,
-            deadline,
+            request.earliest,
+            request.deadline,
             kind=kind,
             forecast=opts["forecast"],
-            provider=opts["provider"],
+            provider=None if opts["forecast"] else provider,
             key=provider_key(profile),
             timeout=profile.provider_timeout,
+            zone_from=zone_from,
         )
+        if opts["forecast"]:
+            check_coverage(request, sourced.series, f"the {sourced.series.source}")
         series.append(sourced.series)
         notes.extend(note for note in sourced.notes if note not in notes)
+    from vatio.schedule.regions import DATA_MOVE_NOTE, compare_regions
+
     rows = compare_regions(
         series,
-        duration_s,
-        earliest,
-        deadline,
+        request.duration_s,
+        request.earliest,
+        request.deadline,
         interruptible=opts["interruptible"],
-        min_chunk_s=min_chunk_s,
+        min_chunk_s=request.min_chunk_s,
         energy_kwh=energy_kwh,
     )
     home = next(row for row in rows if row.home).result
-    if home.deadline < deadline:
-        notes.append(f"The search stops at the end of the data, {_local(home.deadline)}.")
-    if home.earliest > earliest:
-        notes.append(f"The data starts at {_local(home.earliest)}, after the earliest start.")
-    if len(zones) > 1:
+    if home.deadline < request.deadline:
+        notes.append(f"The search stops at the end of the data, {when_text(home.deadline)}.")
+    if home.earliest > request.earliest:
+        notes.append(f"The data starts at {when_text(home.earliest)}, after the earliest start.")
+    if len(series) > 1:
         notes.append(DATA_MOVE_NOTE)
     emitted = None
     if opts["emit"]:
         from vatio.schedule.runner import emit_command
 
-        emitted = emit_command(opts["emit"], home.start, opts["command"] or [], cwd=str(Path.cwd()))
+        emitted = emit_command(opts["emit"], home.start, opts["command"], cwd=str(Path.cwd()))
     if opts["plot"]:
         _plot(opts["plot"], series[0], home)
         notes.append(f"Plot written to {opts['plot']}.")
@@ -193,9 +194,9 @@ def _schedule(opts: dict[str, Any]) -> None:
         print_json(
             {
                 "mode": "slots" if opts["interruptible"] else "window",
-                "duration_s": duration_s,
-                "requested_earliest": earliest.isoformat(),
-                "requested_deadline": deadline.isoformat(),
+                "duration_s": request.duration_s,
+                "requested_earliest": request.earliest.isoformat(),
+                "requested_deadline": request.deadline.isoformat(),
                 "home": home.to_dict(),
                 "zones": [row.to_dict() for row in rows],
                 "notes": notes,
@@ -203,26 +204,33 @@ def _schedule(opts: dict[str, Any]) -> None:
             }
         )
         return
-    _print_table(rows, notes, emitted, energy_kwh)
+    # With --emit, stdout carries the command alone (`vatio schedule ... --emit at | sh`).
+    _print_table(rows, notes, energy_kwh, to_stderr=emitted is not None)
+    if emitted:
+        sys.stdout.write(emitted + "\n")
 
 
 def _short(moment: datetime, same_day_as: datetime | None = None) -> str:
+    """Compact local time: the hour alone on the same day, the year only when not this one."""
     local = moment.astimezone()
     if same_day_as is not None and local.date() == same_day_as.astimezone().date():
         return local.strftime("%H:%M")
+    if local.year != datetime.now().astimezone().year:
+        return local.strftime("%d %b %Y %H:%M")
     return local.strftime("%d %b %H:%M")
 
 
 def _print_table(
-    rows: list, notes: list[str], emitted: str | None, energy_kwh: float | None
+    rows: list, notes: list[str], energy_kwh: float | None, *, to_stderr: bool = False
 ) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     from vatio.cli.output import fmt_g
+    from vatio.schedule.request import when_text
 
-    console = Console()
+    console = Console(stderr=to_stderr)
     zone_name = datetime.now().astimezone().strftime("%Z")
     table = Table(
         title="Greenest start" + (" by zone" if len(rows) > 1 else ""),
@@ -261,11 +269,9 @@ def _print_table(
         if chunks and row.home:
             console.print(f"Plan for {row.zone}: {len(chunks)} chunk(s), suspended in between")
             for start, end in chunks:
-                console.print(f"  run {_local(start)} → {_local(end)}")
+                console.print(f"  run {when_text(start)} → {when_text(end)}")
     for note in notes:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
-    if emitted:
-        console.print(emitted, markup=False, highlight=False, soft_wrap=True)
 
 
 def _plot(path: Path, series: Any, result: Any) -> None:

@@ -2,8 +2,11 @@
 
 Intervals are kept as energy (not power), so merging two neighbours when the
 buffer is full loses resolution but never joules: a 24-hour run at 1 s keeps
-at most `max_points` intervals. Energy per UTC hour is kept exactly, apart,
-because carbon is computed hour by hour.
+at most `max_points` intervals. After each halving, new samples are added to
+the last interval until it is as wide as the kept ones, so the resolution
+stays even over the whole run (a 24-hour run at 1 s keeps 1,350 intervals of
+64 s, not one of 21 hours followed by hundreds of 1 s). Energy per UTC hour is
+kept exactly, apart, because carbon is computed hour by hour.
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ class HourBucket:
 
 
 class Timeline:
-    """Intervals [t0, t1) with per-sensor joules; halves its resolution when full."""
+    """Intervals [t0, t1) with per-sensor joules; halves its resolution when full.
+
+    `width_s` is the current resolution: 0 until the first halving, then the
+    mean width of the kept intervals; the last interval grows to it before a
+    new one starts.
+    """
 
     def __init__(self, sensors: list[str], max_points: int = 2048) -> None:
         if max_points < 4 or max_points % 2:
@@ -42,6 +50,7 @@ class Timeline:
         self.process_joules: list[float] = []
         self.hours: dict[int, HourBucket] = {}
         self.merges = 0
+        self.width_s = 0.0
 
     def add(
         self,
@@ -53,12 +62,18 @@ class Timeline:
         """Record one interval: per sensor (central, low, high) joules and process joules."""
         if t1 <= t0:
             return
+        self._add_hours(t0, t1, deltas, process)
+        if self.t0 and self.t1[-1] - self.t0[-1] < self.width_s * (1 - 1e-9):
+            self.t1[-1] = t1  # the last interval is narrower than the others: it grows
+            for column, (central, _, _) in zip(self.joules, deltas, strict=True):
+                column[-1] += central
+            self.process_joules[-1] += sum(process)
+            return
         self.t0.append(t0)
         self.t1.append(t1)
         for column, (central, _, _) in zip(self.joules, deltas, strict=True):
             column.append(central)
         self.process_joules.append(sum(process))
-        self._add_hours(t0, t1, deltas, process)
         if len(self.t0) > self.max_points:
             self._halve()
 
@@ -81,6 +96,7 @@ class Timeline:
         self.joules = [_pairwise_sum(column) for column in self.joules]
         self.process_joules = _pairwise_sum(self.process_joules)
         self.merges += 1
+        self.width_s = (self.t1[-1] - self.t0[0]) / len(self.t0)
 
     def to_dict(self) -> dict:
         """Power per sensor per interval, for plots and reports."""

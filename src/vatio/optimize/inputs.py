@@ -16,6 +16,7 @@ from vatio.errors import InputError, VatioError
 from vatio.optimize.variant import Dataset, one_line
 
 DATA_FORMS = "an (x, y) pair, a dict with 'x' and 'y', or a torch TensorDataset"
+CALIB_FORMS = f"an array or tensor of inputs, or {DATA_FORMS} (targets unused)"
 
 
 def resolve(spec: str, flag: str) -> Any:
@@ -74,18 +75,25 @@ def to_numpy(value: Any, what: str) -> Any:
     return np.ascontiguousarray(array)
 
 
-def as_dataset(value: Any, what: str, need_y: bool = False) -> Dataset:
-    """A Dataset from the accepted forms, with lengths and ranks checked."""
+def as_dataset(value: Any, what: str, need_y: bool = False, inputs_alone: bool = False) -> Dataset:
+    """A Dataset from the accepted forms, with lengths and ranks checked.
+
+    With `inputs_alone` (calibration needs no labels), a bare array or tensor of
+    inputs is accepted too, as are all the other forms (their targets unused).
+    """
     if hasattr(value, "tensors"):  # torch TensorDataset
         value = value.tensors
+    if inputs_alone and _array_like(value):
+        value = (value,)
     if isinstance(value, dict):
         if "x" not in value:
             raise InputError(f"The {what} is a dict without an 'x' entry.", f"Give {DATA_FORMS}.")
         value = (value["x"], value.get("y"))
     if not isinstance(value, tuple | list) or len(value) not in (1, 2):
+        wanted = "inputs" if inputs_alone else "inputs and targets"
         raise InputError(
-            f"The {what} is a {type(value).__name__}, not inputs and targets.",
-            f"Give {DATA_FORMS}.",
+            f"The {what} is a {type(value).__name__}, not {wanted}.",
+            f"Give {CALIB_FORMS if inputs_alone else DATA_FORMS}.",
         )
     x = to_numpy(value[0], f"{what} inputs")
     y = to_numpy(value[1], f"{what} targets") if len(value) == 2 and value[1] is not None else None
@@ -101,8 +109,17 @@ def as_dataset(value: Any, what: str, need_y: bool = False) -> Dataset:
     return Dataset(x, y)
 
 
-def load_dataset(spec: str, flag: str, what: str, need_y: bool = False) -> Dataset:
-    return as_dataset(_call(resolve(spec, flag), flag, spec), what, need_y)
+def _array_like(value: Any) -> bool:
+    """A numpy array, a torch tensor or another object with a shape (not a container)."""
+    return not isinstance(value, tuple | list | dict | str | bytes) and (
+        hasattr(value, "shape") or hasattr(value, "__array__")
+    )
+
+
+def load_dataset(
+    spec: str, flag: str, what: str, need_y: bool = False, inputs_alone: bool = False
+) -> Dataset:
+    return as_dataset(_call(resolve(spec, flag), flag, spec), what, need_y, inputs_alone)
 
 
 def load_metric(spec: str) -> Callable[[Any, Any], float]:
@@ -248,7 +265,7 @@ def load_inputs(
         found["train"] = load_dataset(train, "--train", "training set")
         source["train"] = train
     if calib is not None:
-        found["calib"] = load_dataset(calib, "--calib", "calibration set")
+        found["calib"] = load_dataset(calib, "--calib", "calibration set", inputs_alone=True)
         source["calib"] = calib
     found["metric"] = load_metric(metric) if metric else None
     found["metric_name"] = metric or "accuracy"

@@ -12,9 +12,12 @@ MAX_HOURS = 24 * 14
 
 
 def power_series(record: dict[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any] | None:
-    """Power per sensor over time, energy-averaged down to at most `max_points` intervals.
+    """Power per sensor over time, energy-averaged down to about `max_points` intervals.
 
-    Times are seconds from the start of the run; each point covers [t0, t1).
+    Neighbouring intervals are merged until each point spans at least 1/`max_points`
+    of the run, so the points are even in time even when the stored intervals are not
+    (older records thinned their timeline unevenly: wide early, fine late). Times are
+    seconds from the start of the run; each point covers [t0, t1).
     """
     timeline = record.get("timeline") or {}
     t0, t1 = timeline.get("t0") or [], timeline.get("t1") or []
@@ -22,12 +25,17 @@ def power_series(record: dict[str, Any], max_points: int = MAX_POINTS) -> dict[s
     n = min(len(t0), len(t1))
     if n == 0 or not power:
         return None
-    step = max(1, math.ceil(n / max_points))
     origin = t0[0]
+    width = (t1[n - 1] - origin) / max_points if n > max_points else 0.0
+    groups: list[tuple[int, int]] = []  # [start, stop) index ranges, each one point
+    start = 0
+    for i in range(n):
+        if t1[i] - t0[start] >= width * (1 - 1e-9) or i == n - 1:
+            groups.append((start, i + 1))
+            start = i + 1
     out_t0, out_t1 = [], []
     out_p: dict[str, list[float]] = {name: [] for name in power}
-    for start in range(0, n, step):
-        stop = min(start + step, n)
+    for start, stop in groups:
         dts = [t1[i] - t0[i] for i in range(start, stop)]
         span = sum(dts) or 1.0
         out_t0.append(round(t0[start] - origin, 3))
@@ -35,7 +43,8 @@ def power_series(record: dict[str, Any], max_points: int = MAX_POINTS) -> dict[s
         for name, values in power.items():
             joules = sum(values[i] * dts[i - start] for i in range(start, stop) if i < len(values))
             out_p[name].append(round(joules / span, 4))
-    return {"t0_s": out_t0, "t1_s": out_t1, "power_w": out_p, "merged": step}
+    merged = max(stop - start for start, stop in groups)
+    return {"t0_s": out_t0, "t1_s": out_t1, "power_w": out_p, "merged": merged}
 
 
 def _epoch(text: str | None) -> float | None:

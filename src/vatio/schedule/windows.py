@@ -270,6 +270,17 @@ def _grid(
     return lo, unit, n_units
 
 
+def min_chunk_for(series: IntensitySeries, min_chunk_s: float | timedelta | None = None) -> float:
+    """The shortest chunk of an interruptible plan, in seconds: one data step unless given.
+
+    The one place this default is decided (`cheapest_slots`, `vatio schedule`
+    and `vatio run --greenest` all come here); 0 means no minimum. Shorter
+    chunks than a step would cut the job into fragments (down to one minute)
+    whenever its start is off the data grid.
+    """
+    return series.step_s if min_chunk_s is None else _seconds(min_chunk_s)
+
+
 def cheapest_slots(
     series: IntensitySeries,
     duration_s: float | timedelta,
@@ -281,7 +292,7 @@ def cheapest_slots(
 ) -> SlotPlan:
     """The cheapest `duration_s` of run time in [earliest, deadline], in chunks >= `min_chunk_s`.
 
-    `min_chunk_s` defaults to one step of the series; 0 means no minimum. The
+    `min_chunk_s` defaults to one step of the series (`min_chunk_for`); 0 means no minimum. The
     span is cut into equal units (see `_grid`), each costing its exact
     integral. With no chunk minimum the K cheapest units are taken (stable
     sort: ties go early); otherwise an exact DP over (units taken, length of
@@ -291,7 +302,7 @@ def cheapest_slots(
     than the job means one contiguous chunk. Durations round up to whole minutes.
     """
     duration = 60.0 * _minutes(_seconds(duration_s))
-    min_chunk = series.step_s if min_chunk_s is None else _seconds(min_chunk_s)
+    min_chunk = min_chunk_for(series, min_chunk_s)
     lo, hi = _span(series, duration, earliest, deadline)
     first, unit, n_units = _grid(series, lo, hi, duration, min_chunk)
     k_units = round(duration / unit)

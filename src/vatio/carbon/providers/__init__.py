@@ -8,11 +8,7 @@ Providers are never called unless the user asks for one. They use the stdlib
 
 from __future__ import annotations
 
-import json
 import os
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +30,11 @@ def get_json(
     url: str, *, headers: dict[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> Any:
     """GET `url` and decode JSON; the whole call is bounded by about `timeout` seconds."""
+    import json  # here, not at the top: urllib costs ~20 ms to import and most runs never call
+    import time
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Accept": "application/json", **(headers or {})})
     deadline = time.monotonic() + timeout
     host = urllib.request.urlparse(url).netloc
@@ -95,7 +96,7 @@ class SourcedSeries:
 
 
 def series_for_zone(
-    zone: str,
+    zone: str | None,
     earliest: datetime,
     deadline: datetime,
     *,
@@ -104,21 +105,41 @@ def series_for_zone(
     provider: str | None = None,
     key: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
+    zone_from: str = "--zone",
 ) -> SourcedSeries:
-    """Forecast file, else provider (falling back on failure), else the typical-year proxy."""
-    from vatio.carbon.forecast import load_forecast, typical_year_proxy
+    """Forecast file, else provider (falling back on failure), else the typical-year proxy.
+
+    With a forecast file the zone may be None: the file's own zone is used, if it names one
+    (a given zone that differs from it is refused; `zone_from` says where it came from).
+    """
+    from vatio.carbon.forecast import NO_ZONE, load_forecast, typical_year_proxy
     from vatio.carbon.zones import proxy_year, resolve_zone
 
-    found = resolve_zone(zone)  # aliases (ESP) and cloud regions (gcp:us-west2) too
     notes: list[str] = []
-    if found.via:
-        notes.append(f"Zone {found.name}.")
-    elif zone.strip().upper() != found.code:
-        notes.append(f"Zone {zone.strip().upper()} is {found.code} ({found.name}).")
-    zone = found.code
+    if zone is None and forecast is None:
+        from vatio.errors import InputError
+
+        raise InputError("No grid zone given.", "Use --zone ES, VATIO_ZONE, or zone in vatio.toml.")
+    found = resolve_zone(zone) if zone is not None else None  # aliases, cloud regions too
+    if found is not None and zone is not None:
+        if found.via:
+            notes.append(f"Zone {found.name}.")
+        elif zone.strip().upper() != found.code:
+            notes.append(f"Zone {zone.strip().upper()} is {found.code} ({found.name}).")
     if forecast is not None:
-        series = load_forecast(forecast, zone=zone, kind=kind)
+        series = load_forecast(
+            forecast, zone=found.code if found else None, kind=kind, zone_from=zone_from
+        )
+        if found is None and series.zone != NO_ZONE:
+            notes.append(f"Zone {series.zone} from the {series.source}.")
+        elif series.zone == NO_ZONE:
+            notes.append(
+                f"No zone: the {series.source} names none and none was given; the plan does "
+                "not need one (add --zone to label it)."
+            )
         return SourcedSeries(series, [*notes, f"Data: {series.source}."])
+    assert found is not None
+    zone = found.code
     fallback = False
     if provider is not None:
         try:
