@@ -43,7 +43,10 @@ def read_user_bytes(path: Path | str, what: str, max_bytes: int = DEFAULT_MAX_BY
             f"The {what} {file} cannot be read: permission denied.", "Check its permissions."
         ) from None
     except OSError as error:
-        raise InputError(f"The {what} {file} cannot be read: {error.strerror}.") from None
+        shown = str(file)[:200]
+        raise InputError(f"The {what} {shown} cannot be read: {error.strerror}.") from None
+    except ValueError as error:  # e.g. an embedded NUL byte
+        raise InputError(f"The {what} path {str(file)[:200]!r} is not usable: {error}.") from None
     if len(data) > max_bytes:
         raise InputError(f"The {what} {file} is larger than {max_bytes / 1e6:.0f} MB.")
     return data
@@ -140,7 +143,17 @@ def check_output_path(
         return None
     if str(path) == "-":
         return Path("-")
-    file = Path(path).expanduser()
+    try:
+        return _check_output_path(Path(path).expanduser(), what, protect or [], suffixes)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(f"The {what} {str(path)[:200]} is not usable: {reason}.") from None
+
+
+def _check_output_path(
+    file: Path, what: str, protect: list[str | None], suffixes: tuple[str, ...] | None
+) -> Path:
+    path = file
     if str(path).strip() == "":
         raise InputError(f"The {what} path is empty.", "Give a file name.")
     if file.is_dir():
@@ -158,7 +171,7 @@ def check_output_path(
         )
     if file.exists() and not os.access(file, os.W_OK):
         raise InputError(f"Cannot write the {what} {file}: it is read-only.")
-    for guarded in protect or []:
+    for guarded in protect:
         guarded_path = _path_of(guarded)
         if guarded_path is not None and _same_file(file, guarded_path):
             raise InputError(
@@ -178,6 +191,30 @@ def check_output_path(
             f"e.g. {file.with_suffix(suffixes[0]).name}",
         )
     return file
+
+
+def check_output_folder(path: Path | str, what: str) -> Path:
+    """A folder vatio will write into: it exists, or its parent does (it is then made)."""
+    folder = Path(path).expanduser()
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"The {what} {folder} is a file, not a folder.", "Give a folder.")
+        missing_parent = not folder.exists() and not folder.parent.is_dir()
+        if missing_parent and str(folder.parent) not in ("", ".") and not _default_vatio(folder):
+            raise InputError(
+                f"The {what} {folder} cannot be made: {folder.parent} does not exist.",
+                "Create the parent folder first, or choose another place.",
+            )
+    except OSError as error:
+        raise InputError(
+            f"The {what} {str(folder)[:200]} is not usable: {error.strerror}."
+        ) from None
+    return folder
+
+
+def _default_vatio(folder: Path) -> bool:
+    """vatio's own .vatio/... folders are made with their parents."""
+    return ".vatio" in folder.parts
 
 
 def _path_of(spec: str | None) -> Path | None:

@@ -23,7 +23,6 @@ def demo(
     from vatio.config import load_profile
     from vatio.examples.digits import require_ml, train
 
-    require_ml()
     console = Console(stderr=True)
     profile, sources = load_profile(overrides={"zone": zone, "store": store, "name": "demo-digits"})
     if profile.zone is None:
@@ -32,10 +31,12 @@ def demo(
     if "interval" not in sources:
         profile.interval = 0.25
         sources["interval"] = "demo default"
-    console.print(f"[bold]vatio demo[/]: training an MLP on digits, zone {profile.zone}")
     from vatio.record import RecordingTracker
 
+    # the tracker checks the zone and the store before torch is loaded (seconds)
     tracker = RecordingTracker(profile=profile, profile_sources=sources, command=["vatio", "demo"])
+    require_ml()
+    console.print(f"[bold]vatio demo[/]: training an MLP on digits, zone {profile.zone}")
     with tracker:
         _, acc, samples = train(
             epochs=epochs,

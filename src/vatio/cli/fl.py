@@ -198,11 +198,11 @@ def run_cmd(
     opts = dict(locals())
     for key in ("json_output", "plot", "quiet"):
         opts.pop(key)
-    options = _options(**opts)
-    if plot is not None:
-        from vatio.plotting import pyplot
+    if plot is not None:  # say so before the run, not after
+        from vatio.plotting import check_plot_path
 
-        pyplot()  # say so before the run, not after
+        check_plot_path(plot)
+    options = _options(**opts)
     from vatio.federated.run import execute
 
     bar, update = _progress(quiet or json_output)

@@ -79,8 +79,30 @@ class FlOptions:
             raise InputError("--executor is warm or stock.")
         if self.round_timeout_s <= 0:
             raise InputError("--round-timeout must be positive.")
+        if self.duration is not None:
+            from vatio.units import parse_duration
+
+            if not (self.within or self.deadline or self.interruptible):
+                raise InputError(
+                    "--duration only applies with --within, --deadline or --interruptible.",
+                    "Drop it, or plan the run in green hours with --zone and --within.",
+                )
+            parse_duration(self.duration, what="--duration", allow_zero=False)
+        for zone in [self.zone, *(self.client_zones or [])]:
+            if zone:
+                from vatio.carbon.zones import resolve_zone
+
+                resolve_zone(zone)
+        self.root = _runs_folder(self.root)
 
     def default_quorum(self) -> int:
         """A majority of the clients that can cosign (so one crash does not break it)."""
         listed = self.clients - (self.unlisted_client is not None)
         return listed // 2 + 1 if listed > 1 else listed
+
+
+def _runs_folder(root: Path) -> Path:
+    """The runs folder: an existing folder, or one that can be made in an existing parent."""
+    from vatio.userfiles import check_output_folder
+
+    return check_output_folder(root, "runs folder (--out)")

@@ -8,7 +8,6 @@ are the history a regression can be reverted to.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,15 +43,14 @@ class Registry:
 
 
 def load_registry(path: Path) -> Registry:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    from vatio.userfiles import read_user_toml
+
+    if not path.exists():
         raise InputError(
             f"The approved-versions file {path} does not exist.",
             "Create one with `vatio env approve --file " + str(path) + "`.",
-        ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{path} is not valid TOML: {error}.") from None
+        )
+    data = read_user_toml(path, "approved-versions file")
     registry = Registry(path)
     for name, spec in (data.get("packages") or {}).items():
         try:

@@ -19,6 +19,17 @@ def resolve_url(spec: str | None, cwd: Path | None = None, *, create: bool = Tru
         return spec
     if spec is not None and not spec.strip():
         raise StoreError("The store path is empty.", "Give a file path or a database URL.")
+    try:
+        return _resolve(spec, cwd, create)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise StoreError(
+            f"The store path {str(spec)[:120]} is not usable: {reason}.",
+            "Give a file path or a database URL with --store or VATIO_STORE.",
+        ) from None
+
+
+def _resolve(spec: str | None, cwd: Path | None, create: bool) -> str:
     base = cwd or Path.cwd()
     path = Path(spec).expanduser() if spec else base / DEFAULT_PATH
     if not path.is_absolute():

@@ -603,6 +603,13 @@ def record_of_row(row: dict[str, Any], where: str = "the store") -> dict[str, An
     return record
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _process_identity() -> dict[str, Any]:
     """This process: host, pid and its start time (so a reused pid is not mistaken for it)."""
     try:
@@ -679,7 +686,7 @@ def open_store(
         url = resolve_url(spec, cwd, create=False)
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
-            if not path.is_file():
+            if not _is_file(path):
                 from vatio.errors import StoreError as _StoreError
 
                 raise _StoreError(
