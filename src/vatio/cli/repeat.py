@@ -26,6 +26,7 @@ def repeat_command(
     Stops at the first failure (VatioError), or when `on_result` says the answer
     is clear (`--repeat auto`). A progress bar shows on a terminal (stderr).
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from vatio.compare.runner import run_repetition, tag_runs
@@ -37,7 +38,10 @@ def repeat_command(
     store_url: str | None = None
     what = "counting instructions of" if counter else "measuring"
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as progress:
+    console = Console(stderr=True)  # stdout stays for the verdict (and --json)
+    with Progress(
+        *columns, console=console, transient=True, disable=not sys.stderr.isatty()
+    ) as progress:
         task = progress.add_task(f"{what} {command[0]}", total=times)
         for index in range(1, times + 1):
             result, url = run_repetition(

@@ -92,7 +92,10 @@ def parse_change(text: str, what: str, *, allow_zero: bool = True) -> float:
 
     from vatio.units import parse_fraction
 
-    value = parse_fraction(text)
+    try:
+        value = parse_fraction(text)
+    except InputError:
+        raise InputError(f"Cannot read the {what} {text!r}.", "Use e.g. 5% or 0.05.") from None
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise InputError(
             f"The {what} {text!r} must be a finite, positive change.", "Use e.g. 5% or 0.05."

@@ -60,7 +60,7 @@ def summary_lines(session: Any) -> list[str]:
             + (f", {grams:.3g} gCO2e" if grams is not None else "")
             + f" [{result.method}]"
         )
-    top = session.config.getoption("vatio_top")
+    top = session.options.top
     for test in tests[:top]:
         lines.append(
             f"  {test.process_energy_j or 0:9.3f} J  {test.duration_s or 0:7.2f} s  {test.name}"
@@ -69,6 +69,12 @@ def summary_lines(session: Any) -> list[str]:
         lines.append(f"  ... {len(tests) - top} more; `vatio runs list` shows them all")
     if session.baseline_note:
         lines.append("  " + session.baseline_note)
+    if session.gate_error:
+        closed = session.options.fail_on_regression
+        lines.append(
+            f"  {'GATE FAILED CLOSED' if closed else 'WARNING: NO REGRESSION CHECK'}: "
+            f"{session.gate_error}"
+        )
     for item in session.regressions:
         lines.append(
             f"  REGRESSION {item['test']}: {item['baseline_j']:.2f} J -> {item['now_j']:.2f} J"
