@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -72,6 +73,26 @@ def critical_ratios(
     k = _lower_count(n_c, n_b, alpha)
     if k < 0:
         return np.full(trials, math.inf)
+    if sigma_b == sigma_c:  # the k-th log-ratio scales with a common spread: reuse unit draws
+        kth = sigma_b * _kth(n_b, n_c, k, 1.0, 1.0, trials, seed)
+    else:
+        kth = _kth(n_b, n_c, k, sigma_b, sigma_c, trials, seed)
+    return (1 + threshold) * np.exp(-kth)
+
+
+@lru_cache(maxsize=256)
+def _kth_cached(n_b: int, n_c: int, k: int, trials: int, seed: int) -> np.ndarray:
+    return _kth_draw(n_b, n_c, k, 1.0, 1.0, trials, seed)
+
+
+def _kth(n_b, n_c, k, sigma_b, sigma_c, trials, seed) -> np.ndarray:
+    if sigma_b == sigma_c == 1.0:
+        return _kth_cached(n_b, n_c, k, trials, seed)
+    return _kth_draw(n_b, n_c, k, sigma_b, sigma_c, trials, seed)
+
+
+def _kth_draw(n_b, n_c, k, sigma_b, sigma_c, trials, seed) -> np.ndarray:
+    """The k-th smallest pairwise log-ratio of each simulated trial (no true change)."""
     rng = np.random.default_rng(seed)
     base = rng.standard_normal((trials, n_b)) * sigma_b
     cand = rng.standard_normal((trials, n_c)) * sigma_c
@@ -80,8 +101,9 @@ def critical_ratios(
     for start in range(0, trials, chunk):
         block = slice(start, start + chunk)
         diffs = (cand[block, :, None] - base[block, None, :]).reshape(-1, n_b * n_c)
-        kth[start : start + chunk] = np.partition(diffs, k, axis=1)[:, k]
-    return (1 + threshold) * np.exp(-kth)
+        kth[block] = np.partition(diffs, k, axis=1)[:, k]
+    kth.setflags(write=False)
+    return kth
 
 
 def _asymptotic_se(n_b: int, n_c: int, sigma_b: float, sigma_c: float) -> float:
