@@ -126,3 +126,18 @@ def test_choice_of_counter(monkeypatch):
     monkeypatch.setattr(perfcount, "available", lambda event="instructions": None)
     assert choose_counter("instructions").method == "counted:perf"
     assert choose_counter("instructions", "cachegrind").method == "counted:cachegrind"
+
+
+def test_counts_of_different_counters_are_never_compared():
+    from vatio.compare.gate import check_same_counter, metric_value
+
+    def record(method, value):
+        counted = {"metric": "instructions", "value": value, "method": method}
+        return {"id": "r", "status": "completed", "extensions": {"compare": {"counter": counted}}}
+
+    perf, grind = record("counted:perf", 10), record("counted:cachegrind", 11)
+    assert metric_value(perf, "instructions") == 10
+    assert metric_value({"extensions": {}}, "instructions") is None
+    check_same_counter([perf, perf], [perf])
+    with pytest.raises(InputError, match="not comparable"):
+        check_same_counter([perf, perf], [grind, grind])

@@ -1,12 +1,14 @@
 """Counting the work instead of timing it: an instruction-count proxy for the gate.
 
-Energy on a shared runner varies 10-25 % between identical runs; the number of
-instructions a CPU-bound benchmark executes varies by well under 1 %. vatio
-counts them with the CPU's hardware counter through Linux perf events where the
-machine exposes one (`counted:perf`; bare metal, some cloud instances), else by
-running the job under Valgrind's cachegrind (`counted:cachegrind`; it
-translates every instruction, so the job runs about 20-50x slower, and counts
-what a typical CPU would retire, on any x86/ARM Linux).
+Energy on a shared runner varies 10-30 % between identical runs; the number of
+instructions a CPU-bound Python benchmark executes does not vary at all with a
+fixed hash seed (about 3 % with a random one; vatio fixes it unless the user
+set it). vatio counts them with the CPU's hardware counter through Linux perf
+events where the machine exposes one (`counted:perf`; bare metal, some cloud
+instances), else by running the job under Valgrind's cachegrind
+(`counted:cachegrind`; it translates every instruction: a loop-heavy Python job
+used 31x the CPU time on the development VM, plus ~3 s per interpreter start,
+and counts what the simulated CPU executes, on any x86/ARM Linux).
 
 The figure is an **instruction-count proxy**: more instructions usually means
 more energy for CPU-bound work, but it is not joules, and it says nothing of

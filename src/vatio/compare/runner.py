@@ -5,7 +5,7 @@ which repetition it was and, under `--counter instructions`, holds the
 instruction count with its method (`counted:perf`, `counted:cachegrind`), so a
 baseline recorded this way can be tagged and compared later like energy. The
 energy of a counted run is still measured, but it is the energy of the job
-*under the counter* (valgrind slows it 20-50x): compare instructions with
+*under the counter* (valgrind slows it 10-30x or more): compare instructions with
 instructions, energy with energy.
 """
 
