@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare import WORKLOAD, measure, wilson  # noqa: E402
+from compare import WORKLOAD, measure, wilson
 
 
 def _bench_file() -> str:
