@@ -162,7 +162,7 @@ def sequential_trial(rng, a, b_pool, threshold, detect, max_b, max_c, same: bool
         if base_gate(_records(baseline))[0]:
             break
     rest = a[order[len(baseline) :]] if same else b_pool[rng.permutation(len(b_pool))]
-    gate = AutoRepeat("duration", threshold, detect, 5, max_c, baseline=baseline)
+    gate = AutoRepeat("duration", threshold, detect, 5, max_c, baseline=_records(baseline))
     candidate: list[float] = []
     for value in rest[:max_c]:
         candidate.append(float(value))

@@ -65,7 +65,7 @@ def _records(values):
 
 
 def test_auto_repeat_callback_stops_when_clear():
-    gate = AutoRepeat("duration", 0.05, 0.2, 5, 30, baseline=[1.0, 1.01, 0.99, 1.0, 1.02])
+    gate = AutoRepeat("duration", 0.05, 0.2, 5, 30, baseline=_records([1.0, 1.01, 0.99, 1.0, 1.02]))
     values = [1.5, 1.49, 1.52, 1.51, 1.5, 1.48, 1.5]
     decisions = [gate(_records(values[:n])) for n in range(1, len(values) + 1)]
     stop_at = next(i + 1 for i, (stop, _) in enumerate(decisions) if stop)
@@ -79,3 +79,17 @@ def test_recording_a_baseline_stops_once_precise_enough():
     assert stop and gate.stopped == "precision" and "n = 5" in note
     noisy = AutoRepeat("duration", 0.05, 0.2, 5, 30)
     assert noisy(_records([1.0, 1.6, 0.7, 1.3, 0.9])) == (False, "n = 5: noise still too high")
+
+
+def test_zero_job_energy_falls_back_to_machine_energy_like_the_final_decision():
+    """A job shorter than the sampling interval can record a job energy of 0."""
+
+    def records(values, job):
+        return [
+            {"status": "completed", "totals": {"energy_j": v, "process_energy_j": job}}
+            for v in values
+        ]
+
+    gate = AutoRepeat("process-energy", 0.05, 0.2, 5, 30, records([10, 10.1, 9.9, 10, 10.2], 0.0))
+    stop, _ = gate(records([15, 15.1, 14.9, 15.2, 15], 0.0))
+    assert stop and gate.stopped == "regression"

@@ -61,7 +61,7 @@ def compare(
     """Compare repeated energy measurements (or instruction counts); exit 1 only when a
     regression is significant, with the noise and the smallest change it could see."""
     from vatio.cli.runs import _open
-    from vatio.compare.gate import check_same_counter, parse_change, samples
+    from vatio.compare.gate import check_same_counter, parse_change, samples, usable_metric
     from vatio.compare.power import default_detect
     from vatio.errors import InputError
 
@@ -73,7 +73,7 @@ def compare(
             "The gate never calls a change under its threshold; give a larger change.",
         )
     times, auto = _parse_repeat(repeat, max_repeat, yes, command)
-    chosen = _check_metric(metric, counter)
+    chosen = requested = _check_metric(metric, counter)
     for name, value in (("--baseline", baseline), ("--candidate", candidate), ("--tag-as", tag_as)):
         _check_ref(name, value)
     if command and candidate:
@@ -97,7 +97,7 @@ def compare(
     if baseline is not None:  # fail before any benchmark runs
         run_store = _open(store)
         base_records = [run_store.get(i) for i in run_store.resolve_ref(baseline)]
-        chosen = _energy_metric(chosen, base_records)
+        chosen = usable_metric(chosen, base_records)
         base_values = samples(base_records, chosen, "baseline")
     if command:
         from vatio.cli.repeat import repeat_command
@@ -113,7 +113,7 @@ def compare(
                 target,
                 N_MIN_COUNTER if counter else N_MIN_ENERGY,
                 times,
-                base_values if baseline is not None else None,
+                base_records if baseline is not None else None,
             )
         cand_records = repeat_command(
             command,
@@ -132,7 +132,7 @@ def compare(
     if baseline is None:
         _report_recorded(cand_records, chosen, auto_gate, threshold, target, json_output)
         return
-    chosen = _energy_metric(chosen, base_records + cand_records)
+    chosen = usable_metric(chosen, base_records + cand_records)
     if chosen == "instructions":
         check_same_counter(base_records, cand_records)
     base_values = samples(base_records, chosen, "baseline")
@@ -146,6 +146,11 @@ def compare(
         "noise": noise.to_dict(),
         "sequential": auto_gate.to_dict(len(cand_records)) if auto_gate else None,
     }
+    if requested != chosen:
+        details["note"] = (
+            "job energy is missing or zero for some runs (a job shorter than the sampling "
+            "interval can end before its CPU time is read): machine energy compared instead"
+        )
     _print_verdict(verdict, noise, details, base_records + cand_records, auto_gate, json_output)
     _record_decision(store, zone, verdict, details, baseline)
     if verdict.regression:
@@ -214,15 +219,6 @@ def _check_ref(name: str, value: str | None) -> None:
         )
 
 
-def _energy_metric(metric: str, records: list[dict[str, Any]]) -> str:
-    """process-energy falls back to machine energy when a run has no job share."""
-    if metric == "process-energy" and any(
-        (r.get("totals") or {}).get("process_energy_j") is None for r in records
-    ):
-        return "energy"
-    return metric
-
-
 def _counter(counter: str, tool: str, base_records: list[dict[str, Any]]) -> Any:
     """The counter asked for; with --counter-tool auto, the baseline's own if it had one."""
     from vatio.compare.counters import choose_counter
@@ -283,6 +279,8 @@ def _print_verdict(verdict, noise, details, records, auto_gate, json_output: boo
         f"candidate median {c.median_candidate:.4g} (n={c.n_candidate}) [{', '.join(used)}{label}]"
     )
     typer.echo(f"Mann-Whitney p = {c.p_value:.3g}; {verdict.reason}")
+    if details.get("note"):
+        typer.echo(f"note: {details['note']}")
     for line in noise.lines():
         typer.echo(line)
     if auto_gate is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vatio.compare.gate import metric_value
+from vatio.compare.gate import metric_value, usable_metric
 from vatio.compare.sequential import Look, Plan, calibrate, enough_precision, judge, look_sizes
 
 N_MIN_ENERGY = 5
@@ -28,13 +28,13 @@ class AutoRepeat:
         detect: float,
         n_min: int,
         n_max: int,
-        baseline: list[float] | None = None,
+        baseline: list[dict[str, Any]] | None = None,
     ) -> None:
         self.metric = metric
         self.threshold = threshold
         self.detect = detect
         self.looks = look_sizes(min(n_min, n_max), n_max)
-        self.baseline = baseline
+        self.baseline = baseline or []
         self.plan: Plan | None = calibrate(len(baseline), self.looks) if baseline else None
         self.last: Look | None = None
         self.stopped: str = "maximum"
@@ -43,7 +43,8 @@ class AutoRepeat:
         n = len(records)
         if n not in self.looks:
             return False, None
-        values = [float(metric_value(r, self.metric) or 0.0) for r in records]
+        metric = usable_metric(self.metric, self.baseline + records)  # as the final decision
+        values = _values(records, metric)
         if any(v <= 0 for v in values):
             return False, None  # the gate's own checks report it afterwards
         if self.plan is None:
@@ -51,7 +52,10 @@ class AutoRepeat:
                 self.stopped = "precision"
                 return True, f"noise low enough at n = {n}"
             return False, f"n = {n}: noise still too high"
-        look = judge(self.plan, self.looks.index(n), self.baseline or [], values, self.threshold)
+        base = _values(self.baseline, metric)
+        if any(v <= 0 for v in base):
+            return False, None
+        look = judge(self.plan, self.looks.index(n), base, values, self.threshold)
         self.last = look
         if look.decision not in ("continue", "undecided"):
             self.stopped = look.decision
@@ -68,3 +72,7 @@ class AutoRepeat:
             "plan": self.plan.to_dict() if self.plan else None,
             "detect": self.detect,
         }
+
+
+def _values(records: list[dict[str, Any]], metric: str) -> list[float]:
+    return [float(metric_value(r, metric) or 0.0) for r in records]

@@ -66,6 +66,16 @@ def samples(records: list[dict[str, Any]], metric: str, side: str) -> list[float
     return values
 
 
+def usable_metric(metric: str, records: list[dict[str, Any]]) -> str:
+    """process-energy falls back to machine energy when a run has no job share (or a zero
+    one: a job shorter than the sampling interval can end before its CPU time is read)."""
+    if metric == "process-energy" and any(
+        not (r.get("totals") or {}).get("process_energy_j") for r in records
+    ):
+        return "energy"
+    return metric
+
+
 def methods(records: list[dict[str, Any]], metric: str) -> list[str]:
     """How the figures were obtained (energy methods, or the instruction counter)."""
     if metric == "instructions":
