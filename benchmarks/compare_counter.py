@@ -232,6 +232,9 @@ def run_energy(args) -> dict:
         report[f"threshold={threshold:g}"] = entry
     report["trials"] = args.trials
     report["max_baseline"], report["max_candidate"] = args.max_b, args.max_c
+    report["fixed_n_threshold=0.05"] = [
+        replay(a, b, int(n), args.trials, 0.05) for n in args.fixed_n.split(",")
+    ]
     return report
 
 
@@ -251,6 +254,7 @@ def main() -> None:
     energy.add_argument("--max-b", type=int, default=160)
     energy.add_argument("--max-c", type=int, default=160)
     energy.add_argument("--thresholds", default="0.05,0")
+    energy.add_argument("--fixed-n", default="5,40,75", help="fixed-n gates, for comparison")
     energy.add_argument("--pools", default=None, help="reuse pools saved earlier (JSON)")
     energy.add_argument("--save-pools", default=None)
     args = parser.parse_args()
