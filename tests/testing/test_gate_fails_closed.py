@@ -30,6 +30,7 @@ OK = "def test_ok():\n    assert True\n"
         (["--vatio-baseline", " "], "--vatio-baseline"),
         (["--vatio-fail-on-regression", "--vatio-baseline", "main"], "needs --vatio:"),
         (["--vatio", "--vatio-fail-on-regression"], "needs --vatio-baseline"),
+        (["--vatio", "--vatio-zone", "XX-NOPE"], "Unknown grid zone 'XX-NOPE'"),
     ],
 )
 def test_bad_options_stop_at_start_up(pytester, args, says):

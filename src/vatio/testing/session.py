@@ -25,6 +25,10 @@ class EnergySession:
                 "store": config.getoption("vatio_store"),
             }
         )
+        from vatio.record.context import RecordContext
+
+        # a bad zone or store location stops the session now, not after the tests ran
+        self.context = RecordContext.build(self.profile, self.sources, kind="test-session")
         #: why the baseline comparison could not be done (loud; fatal under fail-on-regression)
         self.gate_error: str | None = None
         if options.baseline:
@@ -132,15 +136,10 @@ class EnergySession:
     def _save(self) -> None:
         """The session and its tests through the one recording path (one checkpoint)."""
         from vatio.errors import VatioError
-        from vatio.record.context import RecordContext
         from vatio.record.recorder import Recorder
 
         assert self.result is not None
-        try:
-            context = RecordContext.build(self.profile, self.sources, kind="test-session")
-        except VatioError as error:
-            self.store_error = error.message
-            return
+        context = self.context
         placements = [("test-session", None)] + [("test", self.session_id)] * len(self.tests)
         outcome = Recorder(context).record([self.result, *self.tests], placements=placements)
         self.store_error = outcome.store_error
