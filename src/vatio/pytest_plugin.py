@@ -40,10 +40,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("vatio"):
-        from vatio.testing.session import EnergySession
+    from vatio.testing.options import check_options
 
-        config.stash[_session_key] = EnergySession(config)
+    options = check_options(config)  # bad values stop here (exit 4), before any test runs
+    if not options.enabled:
+        if options.baseline:
+            config.issue_config_time_warning(
+                pytest.PytestConfigWarning(
+                    "vatio: --vatio-baseline is ignored without --vatio; "
+                    "no regression check is done"
+                ),
+                stacklevel=2,
+            )
+        return
+    from vatio.errors import VatioError
+    from vatio.testing.session import EnergySession
+
+    try:
+        session = EnergySession(config, options)
+    except VatioError as error:
+        raise pytest.UsageError(f"vatio: {error}") from None
+    config.stash[_session_key] = session
 
 
 def _session(config: pytest.Config) -> Any | None:
@@ -76,11 +93,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if energy is None:
         return
     energy.finish(exitstatus)
-    if energy.regressions and session.config.getoption("vatio_fail_on_regression"):
-        session.exitstatus = 1
+    if energy.options.fail_on_regression:
+        if energy.gate_error:  # the baseline could not be read at the end: fail closed
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        elif energy.regressions:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     energy = _session(config)
     if energy is not None:
-        energy.summarise(terminalreporter.write_line)
+
+        def write(line: str) -> None:
+            loud = line.lstrip().startswith(("REGRESSION", "GATE FAILED", "WARNING"))
+            terminalreporter.write_line(line, red=loud, bold=loud)
+
+        energy.summarise(write)

@@ -3,56 +3,66 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
+
+#: after each run: (stop now?, a note for the progress bar)
+OnResult = Callable[[list[dict[str, Any]]], tuple[bool, str | None]]
 
 
 def repeat_command(
-    command: list[str], times: int, *, store: str | None, zone: str | None, tag: str | None
-) -> list[str]:
-    """Run `command` `times` times, each recorded; stop at the first failure."""
-    from rich.progress import Progress
+    command: list[str],
+    times: int,
+    *,
+    store: str | None,
+    zone: str | None,
+    tag: str | None,
+    counter: Any = None,
+    on_result: OnResult | None = None,
+    known_total: bool = True,
+) -> list[dict[str, Any]]:
+    """Run `command` up to `times` times, each recorded; the records, in order.
 
-    from vatio.cli.child import supervise
+    Stops at the first failure (VatioError), or when `on_result` says the answer
+    is clear (`--repeat auto`). A progress bar shows on a terminal (stderr).
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from vatio.compare.runner import run_repetition, tag_runs
     from vatio.config import load_profile
-    from vatio.errors import VatioError
-    from vatio.measure.sampler import CHILD_LATER
-    from vatio.record import RecordingTracker
 
     profile, sources = load_profile(overrides={"store": store, "zone": zone})
-    ids: list[str] = []
+    records: list[dict[str, Any]] = []
     parent: str | None = None
     store_url: str | None = None
-    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task(f"measuring {command[0]}", total=times)
-        for index in range(times):
-            tracker = RecordingTracker(
-                f"repeat {index + 1}/{times}",
-                command=command,
+    what = "counting instructions of" if counter else "measuring"
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    console = Console(stderr=True)  # stdout stays for the verdict (and --json)
+    with Progress(
+        *columns, console=console, transient=True, disable=not sys.stderr.isatty()
+    ) as progress:
+        task = progress.add_task(f"{what} {command[0]}", total=times)
+        for index in range(1, times + 1):
+            result, url = run_repetition(
+                command,
+                index=index,
+                of=times if known_total else None,
                 profile=profile,
-                profile_sources=sources,
-                kind="benchmark",
-                parent_id=parent,
-                pid=CHILD_LATER,
+                sources=sources,
+                parent=parent,
+                counter=counter,
             )
-            tracker.set_extension(
-                "compare", {"role": "repetition", "index": index + 1, "of": times, "group": parent}
-            )
-            tracker.start()
-            outcome = supervise(command, on_spawn=lambda child, t=tracker: t.attach(child.pid))
-            result = tracker.stop(outcome.status, exit_code=outcome.exit_code, error=outcome.error)
-            store_url = tracker.store_url
-            if outcome.status != "completed":
-                raise VatioError(
-                    f"Repetition {index + 1} of {' '.join(command)} ended {outcome.status} "
-                    f"(exit {outcome.exit_code}).",
-                    "Fix the benchmark command; a comparison needs every repetition to complete.",
-                )
-            ids.append(result.id)
+            store_url = store_url or url
+            records.append(result.to_dict())
             parent = parent or result.id
             progress.advance(task)
-    if tag and store_url:
-        from vatio.store.runstore import RunStore
-
-        run_store = RunStore(store_url)
-        for run_id in ids:
-            run_store.tag(run_id, tag)
-    return ids
+            if on_result is not None:
+                stop, note = on_result(records)
+                if note:
+                    progress.update(task, description=f"{what} {command[0]}: {note}")
+                if stop:
+                    break
+    if tag:
+        tag_runs(store_url, [r["id"] for r in records], tag)
+    return records

@@ -13,7 +13,16 @@ METRICS = {
     "process-energy": ("job energy", "J"),
     "co2e": ("carbon", "gCO2e"),
     "duration": ("duration", "s"),
+    "instructions": ("instruction count (a proxy, not energy)", "instructions"),
 }
+#: the most a threshold or a change to detect may be (x11)
+MAX_FRACTION = 10.0
+
+
+def counter_section(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The instruction count a counted repetition recorded (extensions.compare.counter)."""
+    section = ((record.get("extensions") or {}).get("compare") or {}).get("counter")
+    return section if isinstance(section, dict) else None
 
 
 def metric_value(record: dict[str, Any], metric: str) -> float | None:
@@ -26,6 +35,9 @@ def metric_value(record: dict[str, Any], metric: str) -> float | None:
         return (record.get("carbon") or {}).get("co2e_g")
     if metric == "duration":
         return record.get("duration_s")
+    if metric == "instructions":
+        section = counter_section(record)
+        return None if section is None else section.get("value")
     raise InputError(f"Unknown metric {metric!r}.", f"Use one of: {', '.join(METRICS)}.")
 
 
@@ -36,7 +48,9 @@ def samples(records: list[dict[str, Any]], metric: str, side: str) -> list[float
         if value is None:
             raise InputError(
                 f"Run {record.get('id')} ({side}) has no {METRICS[metric][0]} figure.",
-                "Compare runs that recorded it (co2e needs a grid zone).",
+                "Record it with vatio compare --counter instructions --repeat N -- CMD."
+                if metric == "instructions"
+                else "Compare runs that recorded it (co2e needs a grid zone).",
             )
         if record.get("status") != "completed":
             raise InputError(
@@ -50,6 +64,57 @@ def samples(records: list[dict[str, Any]], metric: str, side: str) -> list[float
             )
         values.append(float(value))
     return values
+
+
+def usable_metric(metric: str, records: list[dict[str, Any]]) -> str:
+    """process-energy falls back to machine energy when a run has no job share (or a zero
+    one: a job shorter than the sampling interval can end before its CPU time is read)."""
+    if metric == "process-energy" and any(
+        not (r.get("totals") or {}).get("process_energy_j") for r in records
+    ):
+        return "energy"
+    return metric
+
+
+def methods(records: list[dict[str, Any]], metric: str) -> list[str]:
+    """How the figures were obtained (energy methods, or the instruction counter)."""
+    if metric == "instructions":
+        found = {(counter_section(r) or {}).get("method") or "?" for r in records}
+    else:
+        found = {(r.get("totals") or {}).get("method") or "?" for r in records}
+    return sorted(found)
+
+
+def check_same_counter(base: list[dict[str, Any]], cand: list[dict[str, Any]]) -> None:
+    """Counts from perf and from cachegrind differ by a few percent: never mix them."""
+    b, c = methods(base, "instructions"), methods(cand, "instructions")
+    if len(set(b) | set(c)) > 1:
+        raise InputError(
+            f"The baseline was counted by {', '.join(b)} and the candidate by {', '.join(c)}; "
+            "counts from different counters are not comparable.",
+            "Record both sides with the same --counter-tool.",
+        )
+
+
+def parse_change(text: str, what: str, *, allow_zero: bool = True) -> float:
+    """A relative change such as '5%' or '0.05', bounded and finite."""
+    import math
+
+    from vatio.units import parse_fraction
+
+    try:
+        value = parse_fraction(text)
+    except InputError:
+        raise InputError(f"Cannot read the {what} {text!r}.", "Use e.g. 5% or 0.05.") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise InputError(
+            f"The {what} {text!r} must be a finite, positive change.", "Use e.g. 5% or 0.05."
+        )
+    if value > MAX_FRACTION:
+        raise InputError(
+            f"The {what} {text!r} is above {MAX_FRACTION:.0%}.", "Use e.g. 5% or 0.05."
+        )
+    return value
 
 
 @dataclass

@@ -62,7 +62,7 @@ def summary_lines(session: Any) -> list[str]:
             + (f", {carbon(grams)}" if grams is not None else "")
             + f" [{result.method}]"
         )
-    top = session.config.getoption("vatio_top")
+    top = session.options.top
     for test in tests[:top]:
         lines.append(
             f"  {energy(test.process_energy_j):>9}  {test.duration_s or 0:7.2f} s  {test.name}"
@@ -71,6 +71,12 @@ def summary_lines(session: Any) -> list[str]:
         lines.append(f"  ... {len(tests) - top} more; `vatio runs list` shows them all")
     if session.baseline_note:
         lines.append("  " + session.baseline_note)
+    if session.gate_error:
+        closed = session.options.fail_on_regression
+        lines.append(
+            f"  {'GATE FAILED CLOSED' if closed else 'WARNING: NO REGRESSION CHECK'}: "
+            f"{session.gate_error}"
+        )
     for item in session.regressions:
         lines.append(
             f"  REGRESSION {item['test']}: {energy(item['baseline_j'])} -> {energy(item['now_j'])}"

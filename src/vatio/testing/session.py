@@ -13,17 +13,26 @@ from vatio.measure.tracker import device_energies, new_run_id, utc_iso
 class EnergySession:
     """Per-test energy; stored as runs of kind "test" under one "test-session" run."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, options: Any) -> None:
         from vatio.config import load_profile
         from vatio.devices.discovery import discover
 
         self.config = config
+        self.options = options
         self.profile, self.sources = load_profile(
             overrides={
                 "zone": config.getoption("vatio_zone"),
                 "store": config.getoption("vatio_store"),
             }
         )
+        from vatio.record.context import RecordContext
+
+        # a bad zone or store location stops the session now, not after the tests ran
+        self.context = RecordContext.build(self.profile, self.sources, kind="test-session")
+        #: why the baseline comparison could not be done (loud; fatal under fail-on-regression)
+        self.gate_error: str | None = None
+        if options.baseline:
+            self._check_baseline()
         found = discover(
             cpu_tdp_w=self.profile.cpu_tdp_w, memory_w_per_gb=self.profile.memory_w_per_gb
         )
@@ -38,6 +47,28 @@ class EnergySession:
         self.result: RunResult | None = None
         self.store_error: str | None = None
         self.unsaved: list[str] = []
+
+    def _check_baseline(self) -> None:
+        """Before any test runs: the baseline must exist and be a test session."""
+        import pytest
+
+        from vatio.errors import VatioError
+        from vatio.testing.options import check_baseline
+
+        try:
+            check_baseline(self.profile.store, self.options.baseline)
+        except VatioError as error:
+            problem = f"the baseline {self.options.baseline!r} cannot be used: {error}"
+            if self.options.fail_on_regression:
+                raise pytest.UsageError(f"vatio: {problem}") from None
+            self.gate_error = problem
+            self.config.issue_config_time_warning(
+                pytest.PytestConfigWarning(
+                    f"vatio: {problem}; per-test regressions will NOT be checked "
+                    "(--vatio-fail-on-regression makes this an error)"
+                ),
+                stacklevel=2,
+            )
 
     def mark(self) -> Totals:
         return self.sampler.tick()
@@ -92,6 +123,7 @@ class EnergySession:
             "outcomes": dict(self.outcomes),
             "baseline": self.config.getoption("vatio_baseline"),
             "baseline_note": self.baseline_note,
+            "gate_error": self.gate_error,
             "regressions": self.regressions,
         }
         self._save()
@@ -104,15 +136,10 @@ class EnergySession:
     def _save(self) -> None:
         """The session and its tests through the one recording path (one checkpoint)."""
         from vatio.errors import VatioError
-        from vatio.record.context import RecordContext
         from vatio.record.recorder import Recorder
 
         assert self.result is not None
-        try:
-            context = RecordContext.build(self.profile, self.sources, kind="test-session")
-        except VatioError as error:
-            self.store_error = error.message
-            return
+        context = self.context
         placements = [("test-session", None)] + [("test", self.session_id)] * len(self.tests)
         outcome = Recorder(context).record([self.result, *self.tests], placements=placements)
         self.store_error = outcome.store_error
@@ -127,22 +154,17 @@ class EnergySession:
     def _compare_with_baseline(self) -> None:
         from vatio.testing.regression import find_regressions
 
-        ref = self.config.getoption("vatio_baseline")
-        if not ref:
+        ref = self.options.baseline
+        if not ref or self.gate_error:
             return
         from vatio.errors import VatioError
-        from vatio.units import parse_fraction
 
         try:
             self.regressions, self.baseline_note = find_regressions(
-                self._store(),
-                ref,
-                self.tests,
-                parse_fraction(self.config.getoption("vatio_max_increase")),
-                self.config.getoption("vatio_min_joules"),
+                self._store(), ref, self.tests, self.options.threshold, self.options.min_joules
             )
         except VatioError as error:
-            self.baseline_note = f"baseline comparison skipped: {error}"
+            self.gate_error = f"the baseline {ref!r} cannot be used: {error}"
 
     def summarise(self, write) -> None:
         from vatio.testing.regression import summary_lines
