@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -18,9 +20,38 @@ def _user_config(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch, _user_config):
-    for name in ("VATIO_ZONE", "VATIO_STORE", "VATIO_PUE", "VATIO_INTERVAL", "VATIO_KEY"):
+    for name in ("VATIO_ZONE", "VATIO_STORE", "VATIO_PUE", "VATIO_INTERVAL", "VATIO_KEY",
+                 "VATIO_HOSTNAME", "VATIO_PROJECT"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(_user_config))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / ".xdg-state"))
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the session (started once, ~1 s); skipped with the reason
+    when the server binaries or psycopg are missing, failed instead under
+    VATIO_REQUIRE_POSTGRES=1 (CI installs them)."""
+    from tests.postgres import REQUIRE_ENV, PostgresServer, missing_reason
+
+    reason = missing_reason()
+    if reason is None:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            reason = "psycopg is not installed (pip install 'vatio[postgres]')"
+    if reason is not None:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but {reason}")
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:
+    """A fresh, empty PostgreSQL database (SQLAlchemy URL, psycopg 3 driver)."""
+    return postgres_server.new_database()

@@ -2,7 +2,8 @@
 
 Sources, lowest priority first: defaults, `[tool.vatio]` in pyproject.toml or
 `vatio.toml` (the nearest one up from the working directory), environment
-variables (VATIO_ZONE, VATIO_STORE, VATIO_PUE, VATIO_INTERVAL), then flags.
+variables (VATIO_ZONE, VATIO_STORE, VATIO_PUE, VATIO_INTERVAL, VATIO_PROJECT), then
+flags.
 The resolved profile and where each value came from are stored with each run.
 """
 
@@ -25,6 +26,7 @@ ENV_KEYS = {
     "VATIO_STORE": "store",
     "VATIO_PUE": "pue",
     "VATIO_INTERVAL": "interval",
+    "VATIO_PROJECT": "project",
 }
 
 

@@ -73,6 +73,9 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     #: the key that signs the log this record is a leaf of (key id and signer name)
     signer: dict[str, Any] | None = None
+    #: who ran it, on which host, for which project (user, host, project): team stores
+    #: group and filter runs by these, and the signed log vouches for them
+    owner: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __repr__(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from vatio.hostname import hostname
 from vatio.provenance import system
 from vatio.provenance.canonical import sha256_hex
 from vatio.provenance.lockfiles import find_lockfile
@@ -249,7 +249,7 @@ def collect_manifest(
             lambda: None if command is None else redact_argv([str(a) for a in command]),
         ),
         ("profile", lambda: None if profile is None else _as_json("profile", profile, errors)),
-        ("hostname", socket.gethostname),
+        ("hostname", hostname),
     ]
     manifest: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     for name, part in parts:

@@ -38,6 +38,13 @@ _COLUMNS = {
     "co2e_g": lambda r: (r.get("carbon") or {}).get("co2e_g"),
     "method": lambda r: (r.get("totals") or {}).get("method"),
     "command": lambda r: json.dumps(r["command"]) if r.get("command") else None,
+    "group_id": lambda r: ((r.get("extensions") or {}).get("multinode") or {}).get("group_id"),
+}
+#: columns checked against the record's `owner` section (records written since it exists)
+_OWNER_COLUMNS = {
+    "username": lambda r: r["owner"].get("user"),
+    "project": lambda r: r["owner"].get("project"),
+    "host": lambda r: r["owner"].get("host"),
 }
 
 
@@ -321,7 +328,8 @@ def _check_record(
         )
         return
     record = json.loads(text)
-    for column, value_of in _COLUMNS.items():
+    checks = _COLUMNS | (_OWNER_COLUMNS if isinstance(record.get("owner"), dict) else {})
+    for column, value_of in checks.items():
         expected = value_of(record)
         found = row.get(column)
         if not _same(expected, found):

@@ -12,6 +12,7 @@ from typing import Any
 
 from vatio.carbon.zones import Zone, resolve_zone
 from vatio.config import Profile
+from vatio.hostname import hostname
 from vatio.redact import redact_obj, redact_url
 
 
@@ -31,6 +32,9 @@ class RecordContext:
     zone: Zone | None = None
     username: str | None = None
     project: str | None = None
+    host: str | None = None
+    #: the logical run this record is a part of (multi-node jobs), stored as `group_id`
+    group_id: str | None = None
 
     @classmethod
     def build(
@@ -64,8 +68,13 @@ class RecordContext:
             sinks=list(sinks or []),
             zone=zone,
             username=_username(),
-            project=profile.project or _project(cwd),
+            project=profile.project or project_of(cwd),
+            host=hostname(),
         )
+
+    def owner(self) -> dict[str, Any]:
+        """The record's `owner` section: who ran it, where, for which project."""
+        return {"user": self.username, "host": self.host or hostname(), "project": self.project}
 
     def profile_section(self) -> dict[str, Any]:
         """The resolved profile as stored with the run: secrets masked, sources kept."""
@@ -95,9 +104,35 @@ def _username() -> str | None:
         return None
 
 
-def _project(cwd: Path) -> str | None:
-    """The git repository's folder name, found without running git."""
+def project_of(cwd: Path) -> str | None:
+    """The project a folder belongs to, found without running git: the repository name of
+    its git remote `origin` (the same for every clone), else the repository's folder name."""
     for folder in (cwd, *cwd.parents):
-        if (folder / ".git").exists():
-            return folder.name
+        dot_git = folder / ".git"
+        if dot_git.exists():
+            return _remote_name(dot_git) or folder.name
     return None
+
+
+def _remote_name(dot_git: Path) -> str | None:
+    """`llm` for a remote `origin` at git@host:team/llm.git or https://host/team/llm."""
+    import configparser
+    import re
+
+    try:
+        git_dir = dot_git
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: PATH"
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            git_dir = (dot_git.parent / text.removeprefix("gitdir:").strip()).resolve()
+            common = git_dir / "commondir"
+            if common.is_file():
+                git_dir = (git_dir / common.read_text(encoding="utf-8").strip()).resolve()
+        parser = configparser.RawConfigParser(strict=False)
+        parser.read(git_dir / "config", encoding="utf-8")
+        url = parser.get('remote "origin"', "url", fallback=None)
+    except (OSError, ValueError, configparser.Error):
+        return None
+    if not url:
+        return None
+    name = re.split(r"[/:]", url.strip().rstrip("/"))[-1].removesuffix(".git")
+    return name if name and name.isprintable() and len(name) <= 256 else None

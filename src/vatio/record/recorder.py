@@ -67,6 +67,8 @@ def enrich(result: RunResult, context: RecordContext, signer: dict[str, Any] | N
     elif context.zone is None:
         result.carbon = None
     result.signer = signer
+    if result.owner is None:
+        result.owner = context.owner()
     redact_result(result)
 
 
@@ -117,6 +119,7 @@ class Recorder:
             zone=self.context.zone.code if self.context.zone else None,
             username=self.context.username,
             project=self.context.project,
+            group_id=self.context.group_id,
         )
 
     def signer(self) -> tuple[Any, dict[str, Any] | None, str | None]:
@@ -261,9 +264,21 @@ class Recorder:
             "co2e_g": carbon.get("co2e_g"),
             "method": totals.get("method"),
             "zone": zone,
-            "username": self.context.username,
-            "project": self.context.project,
+            **owner_columns(record),
         }
+
+
+def owner_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The user, project, host and group columns, from the signed record (so that the log
+    vouches for what team views filter and group by)."""
+    owner = record.get("owner") or {}
+    multinode = (record.get("extensions") or {}).get("multinode") or {}
+    columns = {"group_id": multinode.get("group_id")}
+    if record.get("owner") is not None:
+        columns.update(username=owner.get("user"), project=owner.get("project"))
+        if owner.get("host"):
+            columns["host"] = owner["host"]
+    return columns
 
 
 def _is_object(text: str) -> bool:

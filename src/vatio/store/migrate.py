@@ -7,7 +7,9 @@ revision; an older one is upgraded by the migrations in `store/migrations/`.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -76,12 +78,36 @@ def ensure_schema(engine: sa.Engine, where: str) -> SchemaState:
             f"({SCHEMA_VERSION}).",
             "Upgrade vatio (pip install -U vatio), or use another store with --store.",
         )
-    if state.version is None:
-        _create(engine)
-    else:
-        upgrade(engine)
+    with _schema_lock(engine):
+        with engine.connect() as conn:  # another process may have done it while we waited
+            state = read_state(conn, where)
+        if state.version is None:
+            _create(engine)
+        elif state.version < SCHEMA_VERSION:
+            upgrade(engine)
     with engine.connect() as conn:
         return read_state(conn, where)
+
+
+#: key of the PostgreSQL advisory lock held while a schema is created or upgraded
+SCHEMA_LOCK_KEY = 0x7661_7469_6F00  # "vatio\0"
+
+
+@contextlib.contextmanager
+def _schema_lock(engine: sa.Engine) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates or upgrades the schema (many nodes of a
+    job may open a new team store at once); SQLite's own write lock serialises it there."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            conn.commit()
 
 
 def _create(engine: sa.Engine) -> None:
@@ -104,7 +130,7 @@ def _create(engine: sa.Engine) -> None:
             )
             conn.execute(alembic_version.delete())
             conn.execute(alembic_version.insert().values(version_num=HEAD_REVISION))
-    except (IntegrityError, OperationalError) as error:
+    except (IntegrityError, OperationalError, ProgrammingError) as error:
         if "already exists" in str(error) or isinstance(error, IntegrityError):
             return  # lost a creation race: the winner's schema is the same
         raise

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from vatio.errors import StoreError, UnknownRunError
+from vatio.hostname import hostname
+from vatio.store.filters import RunFilter
 from vatio.store.location import resolve_url
 from vatio.store.migrate import SchemaState, ensure_schema
 from vatio.store.schema import (
@@ -54,6 +55,9 @@ _UPDATE_STATE = ledger_state.update().where(ledger_state.c.id == 1)
 _INSERT_CHECKPOINT = ledger_checkpoints.insert()
 _STATE = sa.select(ledger_state).where(ledger_state.c.id == 1)
 _STATE_FOR_UPDATE = _STATE.with_for_update()
+_LOCK_STATE = sa.text("LOCK TABLE ledger_state IN EXCLUSIVE MODE")
+#: words of database errors worth retrying: SQLite's lock, PostgreSQL's deadlock victim
+_TRANSIENT = ("locked", "busy", "deadlock detected", "could not serialize")
 STALE_HEARTBEAT_S = 600.0
 T = TypeVar("T")
 
@@ -179,7 +183,7 @@ class RunStore:
                 return action()
             except OperationalError as error:
                 text = str(error)
-                transient = "locked" in text or "busy" in text
+                transient = any(word in text for word in _TRANSIENT)
                 if not transient or attempt == attempts - 1:
                     raise StoreError(self._failure(error), self._hint(text)) from None
                 time.sleep(delay)
@@ -212,6 +216,7 @@ class RunStore:
         zone: str | None,
         username: str | None = None,
         project: str | None = None,
+        group_id: str | None = None,
     ) -> None:
         """Record a run as running, so a crash of vatio still leaves a trace."""
         row = {
@@ -225,6 +230,7 @@ class RunStore:
             "zone": zone,
             "username": username,
             "project": project,
+            "group_id": group_id,
             "heartbeat_at": _now_iso(),
             "schema_version": SCHEMA_VERSION,
             **_process_identity(),
@@ -365,6 +371,10 @@ class RunStore:
             conn.exec_driver_sql("COMMIT")
 
     def _ledger_state(self, conn: sa.Connection, lock: bool = False) -> LedgerState | None:
+        if lock and not self.is_sqlite:
+            # The row lock alone would not serialise the very first appenders (no row yet):
+            # the table lock does, and plain reads of the log are never blocked by it.
+            conn.execute(_LOCK_STATE)
         query = _STATE_FOR_UPDATE if lock and not self.is_sqlite else _STATE
         row = conn.execute(query).first()
         if row is None:
@@ -470,9 +480,22 @@ class RunStore:
         return [row["run_id"] for row in self._retry(lambda: self._fetch(query))]
 
     def resolve_ref(self, ref: str) -> list[str]:
-        """Run ids for a tag, or the one run an id (prefix) names."""
+        """Run ids for a tag, the parts of a logical run (group id), or the one run an id
+        (prefix) names."""
         ids = self.tagged(ref)
-        return ids if ids else [self.resolve_id(ref)]
+        if ids:
+            return ids
+        parts = [row["id"] for row in self.group_summaries(ref)]
+        return parts if parts else [self.resolve_id(ref)]
+
+    def group_summaries(self, group_id: str) -> list[dict[str, Any]]:
+        """Summary rows of a logical run's parts (empty when no run has that group id)."""
+        query = (
+            sa.select(*SUMMARY_COLUMNS)
+            .where(runs.c.group_id == group_id)
+            .order_by(runs.c.started_at, runs.c.id)
+        )
+        return [self._summary(r) for r in self._retry(lambda: self._fetch(query))]
 
     def find_artifact(self, sha256: str) -> list[dict[str, Any]]:
         query = (
@@ -495,8 +518,10 @@ class RunStore:
         kind: str | None = None,
         hide_kinds: tuple[str, ...] = (),
         parent_id: str | None = None,
+        where: RunFilter | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first; `kind` selects one kind, `hide_kinds` leaves some out."""
+        """Newest first; `kind` selects one kind, `hide_kinds` leaves some out, `where`
+        filters by user, project, host, group and start time (served by indexes)."""
         query = sa.select(*SUMMARY_COLUMNS).order_by(runs.c.started_at.desc(), runs.c.id)
         if kind:
             query = query.where(runs.c.kind == kind)
@@ -504,6 +529,8 @@ class RunStore:
             query = query.where(runs.c.kind.not_in(hide_kinds))
         if parent_id:
             query = query.where(runs.c.parent_id == parent_id)
+        if where is not None:
+            query = query.where(*where.clauses(runs))
         if status and status not in ("running", "abandoned"):
             query = query.where(runs.c.status == status)
         elif status:
@@ -517,6 +544,30 @@ class RunStore:
             if limit:
                 summaries = summaries[:limit]
         return summaries
+
+    def finished_rows(self, where: RunFilter, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Summary columns of finished runs (no record text), oldest first: the fleet view."""
+        query = (
+            sa.select(*(runs.c[name] for name in columns))
+            .where(runs.c.status != "running", *where.clauses(runs))
+            .order_by(runs.c.started_at, runs.c.id)
+        )
+        return self._retry(lambda: self._fetch(query))
+
+    def group_rows(self, group_id: str) -> list[dict[str, Any]]:
+        """The parts of a logical run (a multi-node job), oldest first, record text included."""
+        query = sa.select(runs).where(runs.c.group_id == group_id).order_by(runs.c.started_at)
+        return self._retry(lambda: self._fetch(query))
+
+    def records_by_id(self, run_ids: list[str]) -> dict[str, str | None]:
+        """Record texts of many runs in few queries (id -> text)."""
+        found: dict[str, str | None] = {}
+        for start in range(0, len(run_ids), 500):
+            chunk = run_ids[start : start + 500]
+            query = sa.select(runs.c.id, runs.c.record).where(runs.c.id.in_(chunk))
+            for row in self._retry(lambda q=query: self._fetch(q)):
+                found[row["id"]] = row["record"]
+        return found
 
     def _fetch(self, query: sa.Select) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
@@ -618,14 +669,14 @@ def _process_identity() -> dict[str, Any]:
         started = psutil.Process().create_time()
     except Exception:
         started = None
-    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": started}
+    return {"host": hostname(), "pid": os.getpid(), "pid_started": started}
 
 
 def display_status(row: dict[str, Any]) -> str:
     """`abandoned` for a run still marked running whose vatio process is gone."""
     if row.get("status") != "running":
         return row.get("status") or "unknown"
-    if row.get("host") == socket.gethostname() and row.get("pid"):
+    if row.get("host") == hostname() and row.get("pid"):
         import psutil
 
         try:
@@ -651,6 +702,7 @@ def display_status(row: dict[str, Any]) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout = 60000")
+    cursor.execute("PRAGMA case_sensitive_like = ON")  # patterns behave as on PostgreSQL
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
@@ -659,6 +711,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_readonly_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout = 60000")
+    cursor.execute("PRAGMA case_sensitive_like = ON")
     cursor.close()
 
 

@@ -4,17 +4,19 @@ Changes go through an Alembic migration in `store/migrations/versions/`, run whe
 a store is opened; bump SCHEMA_VERSION and HEAD_REVISION with each one.
 Version 2: signed-log tables, `pid_started` (abandoned detection that survives
 PID reuse), `username` and `project` columns, records as canonical JSON.
+Version 3 (team stores): `group_id` (the logical run a multi-node part belongs to)
+and indexes for the filters of `vatio runs list` and the fleet report.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: the Alembic revision of SCHEMA_VERSION (tests check it is the migrations' head)
-HEAD_REVISION = "0002_trust"
+HEAD_REVISION = "0003_team"
 #: SCHEMA_VERSION of each revision, for `vatio store migrate` to explain what it did
-REVISION_VERSIONS = {"0001_initial": 1, "0002_trust": 2}
+REVISION_VERSIONS = {"0001_initial": 1, "0002_trust": 2, "0003_team": 3}
 
 metadata = MetaData()
 
@@ -54,7 +56,13 @@ runs = Table(
     Column("pid_started", Float),
     Column("username", String(128)),
     Column("project", String(256)),
+    #: the logical run of a multi-node job's part (launcher job id or --group)
+    Column("group_id", String(128)),
     Index("ix_runs_kind_started", "kind", "started_at"),
+    Index("ix_runs_group", "group_id"),
+    Index("ix_runs_user_started", "username", "started_at"),
+    Index("ix_runs_project_started", "project", "started_at"),
+    Index("ix_runs_host_started", "host", "started_at"),
 )
 
 tags = Table(
