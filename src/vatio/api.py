@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from vatio.config import Profile, load_profile
+from vatio.record.multinode import AUTO
 from vatio.record.tracker import RecordingTracker
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,6 +52,8 @@ class Tracker(RecordingTracker):
         record_options = {
             k: options.pop(k) for k in ("kind", "parent_id", "forecast") if k in options
         }
+        # a rank of torchrun/Slurm/MPI joins its job's logical run unless group=None
+        record_options["group"] = options.pop("group", AUTO)
         measure_keys = ("sensors", "pid", "max_points", "discovery_options", "clock")
         measure = {k: options.pop(k) for k in measure_keys if k in options}
         if profile is None:

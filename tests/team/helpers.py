@@ -22,6 +22,7 @@ def result(
     zone_co2e_g: float | None = None,
     run_id: str | None = None,
     extensions: dict[str, Any] | None = None,
+    devices: bool = True,
 ) -> RunResult:
     """A finished run with one device, as a tracker would have measured it."""
     found = RunResult(
@@ -35,7 +36,9 @@ def result(
         exit_code=0,
         devices=[
             DeviceEnergy("cpu:package-0", "cpu", method, energy_j, energy_j, energy_j, energy_j)
-        ],
+        ]
+        if devices
+        else [],
         owner={"user": user, "host": host, "project": project},
         extensions=dict(extensions or {}),
     )
@@ -50,3 +53,24 @@ def save(url: str, results: list[RunResult], zone: str | None = None) -> Any:
     outcome = Recorder(context).record(results, begun=False)
     assert outcome.store_error is None, outcome.store_error
     return outcome
+
+
+def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """`vatio ARGS` in this process through the real entry point (error boundary included):
+    exit code, stdout, stderr."""
+    import sys
+
+    from vatio.cli.app import main
+
+    capsys.readouterr()
+    old = sys.argv
+    sys.argv = ["vatio", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        sys.argv = old
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -27,6 +27,7 @@ def run_tracked(
     greenest: dict[str, Any] | None = None,
     artifacts: list | None = None,
     kill_after_s: float | None = None,
+    group: str | None = None,
 ) -> int:
     """Measure and record `command`; returns the exit code vatio should exit with."""
     from vatio.config import load_profile
@@ -35,8 +36,9 @@ def run_tracked(
 
     profile, sources = load_profile(overrides=overrides)
     tracker = RecordingTracker(
-        command=command, profile=profile, profile_sources=sources, pid=CHILD_LATER
-    )
+        command=command, profile=profile, profile_sources=sources, pid=CHILD_LATER,
+        group=group or "auto",
+    )  # fmt: skip
     plan = None
     if greenest is None and profile.schedule and profile.schedule.greenest:
         greenest = profile.schedule.model_dump()

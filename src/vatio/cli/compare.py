@@ -64,6 +64,7 @@ def compare(
     from vatio.compare.gate import check_same_counter, parse_change, samples, usable_metric
     from vatio.compare.power import default_detect
     from vatio.errors import InputError
+    from vatio.record.group import logical_records  # a multi-node job compares as one run
 
     threshold = parse_change(max_increase, "threshold --max-increase")
     target = default_detect(threshold) if detect is None else parse_change(detect, "--detect")
@@ -96,7 +97,7 @@ def compare(
     run_store = None
     if baseline is not None:  # fail before any benchmark runs
         run_store = _open(store)
-        base_records = [run_store.get(i) for i in run_store.resolve_ref(baseline)]
+        base_records = logical_records(run_store, run_store.resolve_ref(baseline))
         chosen = usable_metric(chosen, base_records)
         base_values = samples(base_records, chosen, "baseline")
     if command:
@@ -127,7 +128,7 @@ def compare(
         )
     else:
         run_store = run_store or _open(store)
-        cand_records = [run_store.get(i) for i in run_store.resolve_ref(candidate)]
+        cand_records = logical_records(run_store, run_store.resolve_ref(candidate))
         auto_gate = None
     if baseline is None:
         _report_recorded(cand_records, chosen, auto_gate, threshold, target, json_output)

@@ -35,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     add("--interval", help="Sampling interval, e.g. 1s or 100ms.")
     add("--idle-baseline", help="Measure idle power first for this long (e.g. 10s).")
     add("--pue", help="Power usage effectiveness of the site (>= 1).")
+    add("--group", help="Logical run of a multi-node job (default: the launcher's job id).")
     add(
         "--json",
         action="store_true",
@@ -123,6 +124,7 @@ def main_run(argv: list[str]) -> int:
         greenest=plan_options if args.greenest else None,
         artifacts=args.artifact,
         kill_after_s=kill_after_s,
+        group=args.group,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -17,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
 def report(
     run_ids: list[str] = typer.Argument(
-        ..., help="Run ids or unique prefixes; with several, the first is the baseline."
+        None,
+        help="Run ids, unique prefixes or multi-node group ids; with several, the first is the "
+        "baseline. Leave out for the fleet view (--since, --group-by).",
     ),
     output: Path = typer.Option(
         None,
@@ -41,6 +44,18 @@ def report(
     trust: list[str] = typer.Option(
         None, "--trust", help="A verifier key (text or file) to trust besides this machine's."
     ),
+    since: str = typer.Option(
+        None, "--since", help="Fleet view: runs started since (30d, 12h, a UTC date)."
+    ),
+    group_by: str = typer.Option(
+        None, "--group-by", help="Fleet view: group by user, project, host or zone."
+    ),
+    top: int = typer.Option(
+        10, "--top", min=1, max=1000, help="Fleet view: how many top consumers to list."
+    ),
+    user: str = typer.Option(None, "--user", help="Fleet view: only this user's runs (* ?)."),
+    project: str = typer.Option(None, "--project", help="Fleet view: only this project (* ?)."),
+    host: str = typer.Option(None, "--host", help="Fleet view: only these hosts, e.g. 'gpu-*'."),
 ) -> None:
     """Report recorded runs: energy by device and phase, carbon, SCI, manifest, comparison.
 
@@ -57,6 +72,28 @@ def report(
     from vatio.userfiles import check_output_path
 
     chosen = _format(fmt, output, aiact)
+    if since is not None or group_by is not None:
+        if run_ids:
+            raise InputError(
+                "Give run ids, or --since/--group-by for the fleet view, not both.",
+                "The fleet view covers every run of the window; drop the ids.",
+            )
+        if aiact or flops is not None:
+            raise InputError("--aiact and --flops apply to run reports, not to the fleet view.")
+        _fleet(FleetOptions(since, group_by, top, user, project, host), output, chosen, store,
+               trust or [])  # fmt: skip
+        return
+    if not run_ids:
+        raise InputError(
+            "No run id given.",
+            "Give run ids (`vatio runs list` shows them), or --since 30d --group-by user for "
+            "the fleet view.",
+        )
+    if user or project or host:
+        raise InputError(
+            "--user, --project and --host select runs for the fleet view.",
+            "Add --since or --group-by, or give run ids without them.",
+        )
     if flops is not None and (not math.isfinite(flops) or flops < 0 or len(run_ids) > 1):
         raise InputError(
             "--flops takes one finite, non-negative number for one run.",
@@ -85,13 +122,97 @@ def report(
     sys.stderr.write(f"vatio: wrote the {what} of {len(records)} run(s) to {output}\n")
 
 
+@dataclass(frozen=True)
+class FleetOptions:
+    """The fleet view's options, as given."""
+
+    since: str | None
+    group_by: str | None
+    top: int
+    user: str | None
+    project: str | None
+    host: str | None
+
+
+def _fleet(
+    options: FleetOptions, output: Path | None, chosen: str, store: str | None, trust: list[str]
+) -> None:
+    """`vatio report --since 30d --group-by user`: many runs, grouped, flagged if unverified."""
+    from datetime import UTC, datetime
+
+    from vatio.cli.runs import run_filter
+    from vatio.config import load_profile
+    from vatio.errors import InputError, StoreError
+    from vatio.record.audit import trusted_verifiers
+    from vatio.report.fleet import GROUP_BY, fleet_report
+    from vatio.report.load import open_run_store, store_exists
+    from vatio.report.settings import load_settings
+    from vatio.store.location import resolve_url
+    from vatio.userfiles import check_output_path
+
+    group_by = (options.group_by or "user").lower()
+    if group_by not in GROUP_BY:
+        raise InputError(
+            f"Unknown --group-by {options.group_by!r}.", f"Use one of: {', '.join(GROUP_BY)}."
+        )
+    where = run_filter(options.user, options.project, options.host, options.since or "30d")
+    settings = load_settings(store)
+    check_output_path(output, "report file", protect=[resolve_url(settings.store, create=False)])
+    if not store_exists(settings.store):
+        raise StoreError(
+            f"There is no run store at {settings.store or '.vatio/vatio.db'} (nothing recorded "
+            "here yet).",
+            "Record runs with `vatio run`, or point --store or VATIO_STORE at the team store.",
+        )
+    run_store = open_run_store(settings.store)
+    profile, _ = load_profile(overrides={"store": store})
+    data = fleet_report(
+        run_store, where, group_by, verifiers=trusted_verifiers(profile, trust), top=options.top
+    )
+    text = _render(data, chosen, False)
+    if output is None and chosen == "html":
+        output = Path(f"vatio-fleet-{group_by}-{datetime.now(UTC):%Y%m%d}.html")
+    if not data["verified"]:
+        sys.stderr.write(
+            f"vatio: WARNING: {data['verification']['unverified_runs']} run(s) are NOT verified "
+            "against the signed log; they are counted and flagged in the report\n"
+        )
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InputError(
+            f"Cannot write {output}: {error.strerror}.", "Choose a writable path with -o."
+        ) from None
+    sys.stderr.write(
+        f"vatio: wrote the {chosen.upper()} fleet report of {data['totals']['runs']} run(s) "
+        f"by {group_by} to {output}\n"
+    )
+
+
 def _verify(run_store, records: list, trust: list[str], allow: bool) -> list[dict]:
+    from vatio.cli.groupview import combined_proof
     from vatio.config import load_profile
     from vatio.errors import VatioError
-    from vatio.record.audit import trusted_verifiers, verify_runs
+    from vatio.record.audit import RunProof, trusted_verifiers, verify_runs
 
     profile, _ = load_profile()
-    proofs = verify_runs(run_store, [r["id"] for r in records], trusted_verifiers(profile, trust))
+    parts = {r["id"]: r["group"]["parts"] if r.get("group") else [r["id"]] for r in records}
+    found = verify_runs(
+        run_store, [i for ids in parts.values() for i in ids], trusted_verifiers(profile, trust)
+    )
+    by_id = {p.run_id: p for p in found}
+    proofs = []
+    for record in records:
+        if not record.get("group"):
+            proofs.append(by_id[record["id"]])
+            continue
+        merged = combined_proof(record["id"], [by_id[i] for i in parts[record["id"]]])
+        proofs.append(RunProof(record["id"], merged["verified"], size=merged["checkpoint_size"],
+                               reason=merged["reason"]))  # fmt: skip
+        proofs[-1].parts = merged["parts"]  # type: ignore[attr-defined]
     failing = [p for p in proofs if not p.ok]
     if failing and not allow:
         error = VatioError(
@@ -103,7 +224,7 @@ def _verify(run_store, records: list, trust: list[str], allow: bool) -> list[dic
         raise error
     for proof in failing:
         sys.stderr.write(f"vatio: WARNING: run {proof.run_id} is NOT verified: {proof.reason}\n")
-    return [p.to_dict() for p in proofs]
+    return [p.to_dict() | ({"parts": p.parts} if hasattr(p, "parts") else {}) for p in proofs]
 
 
 def _format(fmt: str | None, output: Path | None, aiact: bool) -> str:

@@ -40,6 +40,13 @@ def list_runs(
     kind: str = typer.Option(
         None, "--kind", help="Only this kind: run, benchmark, optimize, scale, test, test-session."
     ),
+    user: str = typer.Option(None, "--user", help="Only runs of this user (* and ? match)."),
+    project: str = typer.Option(None, "--project", help="Only runs of this project (* and ?)."),
+    host: str = typer.Option(None, "--host", help="Only runs on this host, e.g. 'gpu-*'."),
+    since: str = typer.Option(
+        None, "--since", help="Only runs started since: a length (7d, 12h) or a UTC date."
+    ),
+    group: str = typer.Option(None, "--group", help="Only the parts of this multi-node run."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Recorded runs, newest first (per-test runs of `pytest --vatio` only with --kind test)."""
@@ -52,8 +59,9 @@ def list_runs(
         raise InputError(f"Unknown status {status!r}.", f"Use one of: {', '.join(STATUSES)}.")
     if kind is not None and kind not in KINDS:
         raise InputError(f"Unknown kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
+    where = run_filter(user, project, host, since, group)
     rows = _open(store).list_runs(
-        limit=limit or None, status=status, kind=kind, hide_kinds=("test",)
+        limit=limit or None, status=status, kind=kind, hide_kinds=("test",), where=where
     )
     if json_output:
         print_json(rows)
@@ -106,15 +114,22 @@ def show_run(
     store: str = STORE,
     json_output: bool = typer.Option(False, "--json", help="Print the whole record as JSON."),
 ) -> None:
-    """One run in detail, with whether the signed log vouches for it."""
+    """One run in detail, with whether the signed log vouches for it; a multi-node job (its
+    group id, or any of its parts) as one run with its nodes side by side."""
+    from vatio.cli.groupview import combined_proof, logical_record, proof_line, render_nodes
     from vatio.config import load_profile
     from vatio.record.audit import trusted_verifiers, verify_runs
 
     run_store = _open(store)
-    record = run_store.get(run_id)
+    record = logical_record(run_store, run_id)
     profile, _ = load_profile(overrides={"store": store})
-    proof = verify_runs(run_store, [record["id"]], trusted_verifiers(profile))[0]
-    record["verification"] = proof.to_dict()
+    verifiers = trusted_verifiers(profile)
+    if record.get("group"):
+        proofs = verify_runs(run_store, record["group"]["parts"], verifiers)
+        proof = combined_proof(record["id"], proofs)
+    else:
+        proof = verify_runs(run_store, [record["id"]], verifiers)[0].to_dict()
+    record["verification"] = proof
     if json_output:
         from vatio.cli.output import print_json
 
@@ -127,7 +142,9 @@ def show_run(
 
     console = Console()
     render_summary(record, console)
-    console.print(escape(f"signed log: {proof.line()}"), highlight=False)
+    if record.get("group"):
+        render_nodes(record, console)
+    console.print(escape(f"signed log: {proof_line(proof)}"), highlight=False)
 
 
 @runs_app.command("export")
@@ -150,6 +167,25 @@ def export_runs(
     skipped = write_export(_open(store), fmt, output)
     if skipped:
         raise typer.Exit(1)
+
+
+def run_filter(
+    user: str | None,
+    project: str | None,
+    host: str | None,
+    since: str | None,
+    group: str | None = None,
+):
+    """The checked filters of the command line (an InputError names a bad one)."""
+    from vatio.store.filters import RunFilter, check_name, parse_since
+
+    return RunFilter(
+        user=check_name(user, "--user", "user"),
+        project=check_name(project, "--project", "project"),
+        host=check_name(host, "--host", "host"),
+        group=check_name(group, "--group", "group"),
+        since=parse_since(since),
+    )
 
 
 def _short_method(method: str | None) -> str:

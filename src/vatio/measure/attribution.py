@@ -24,7 +24,8 @@ class TreeSample:
 
 
 class ProcessTree:
-    """Cumulative CPU time and memory of one process and its descendants.
+    """Cumulative CPU time and memory of one process and its descendants, plus any other
+    processes added as roots later (the other local ranks of a multi-node job's node).
 
     Finding descendants means reading every /proc/PID/stat, so the member list
     is refreshed at most every `rescan_s`; reading the members is cheap.
@@ -34,7 +35,13 @@ class ProcessTree:
         self.pid = pid
         self.rescan_s = rescan_s
         self._root: psutil.Process | None = None
+        self._extra: dict[int, psutil.Process] = {}
         self._members: list[psutil.Process] = []
+        #: root pid of each member from an added root, and its last CPU time (s)
+        self._owner: dict[int, int] = {}
+        self._seen_cpu: dict[int, float] = {}
+        #: CPU time of added roots that exited (kept, so the total never steps back)
+        self._retired_cpu = 0.0
         self._scanned_at = -float("inf")
         self._last_cpu = 0.0
         try:
@@ -42,21 +49,59 @@ class ProcessTree:
         except psutil.Error:
             self._root = None
 
+    def add_root(self, pid: int) -> bool:
+        """Follow another process and its descendants too; False when it is already followed
+        or gone. Its CPU time so far is included in the next sample (the caller adjusts)."""
+        if pid == self.pid or pid in self._extra:
+            return False
+        try:
+            if self._root is not None and pid in {c.pid for c in self._root.children(True)}:
+                return False
+            self._extra[pid] = psutil.Process(pid)
+        except psutil.Error:
+            return False
+        self._scanned_at = -float("inf")
+        return True
+
+    @property
+    def roots(self) -> list[int]:
+        """Pids of the roots followed (the first one, then those added)."""
+        return [self.pid, *self._extra]
+
     def _refresh(self) -> None:
         now = time.monotonic()
         if now - self._scanned_at < self.rescan_s:
             return
         assert self._root is not None
         known = {p.pid: p for p in self._members}
-        children = self._root.children(recursive=True)
-        self._members = [self._root, *(known.get(c.pid, c) for c in children)]
+        members = [self._root, *(known.get(c.pid, c) for c in self._root.children(recursive=True))]
+        taken = {p.pid for p in members}
+        for root_pid, root in list(self._extra.items()):
+            try:
+                found = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                self._retire(root_pid)
+                continue
+            for proc in found:
+                if proc.pid not in taken:
+                    taken.add(proc.pid)
+                    members.append(known.get(proc.pid, proc))
+                    self._owner[proc.pid] = root_pid
+        self._members = members
         self._scanned_at = now
+
+    def _retire(self, root_pid: int) -> None:
+        """An added root exited: keep the CPU time last seen of it and its descendants."""
+        self._extra.pop(root_pid, None)
+        for pid in [p for p, owner in self._owner.items() if owner == root_pid]:
+            self._retired_cpu += self._seen_cpu.pop(pid, 0.0)
+            del self._owner[pid]
 
     def survivors(self) -> list[int]:
         """Pids of descendants still running after the root exited (orphans the job left)."""
         alive = []
         for proc in self._members:
-            if proc.pid == self.pid:
+            if proc.pid == self.pid or proc.pid in self._extra:
                 continue
             try:
                 if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
@@ -73,7 +118,7 @@ class ProcessTree:
         except psutil.Error:
             return TreeSample(self._last_cpu, 0.0, ())
         members = self._members
-        cpu = 0.0
+        cpu = self._retired_cpu
         rss = 0.0
         pids = []
         for proc in members:
@@ -82,8 +127,14 @@ class ProcessTree:
                     times = proc.cpu_times()
                     rss += proc.memory_info().rss
             except psutil.Error:
+                if proc.pid in self._extra:
+                    self._retire(proc.pid)
+                    self._scanned_at = -float("inf")
                 continue
-            cpu += times.user + times.system + times.children_user + times.children_system
+            spent = times.user + times.system + times.children_user + times.children_system
+            cpu += spent
+            if proc.pid in self._owner:
+                self._seen_cpu[proc.pid] = spent
             pids.append(proc.pid)
         # A reaped child's time moves to its parent within one sample: never step back.
         self._last_cpu = max(cpu, self._last_cpu)

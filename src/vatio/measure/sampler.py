@@ -181,6 +181,26 @@ class Sampler:
             self.tree = ProcessTree(pid)
             self._last_tree_cpu = 0.0
 
+    def add_root(self, pid: int, cpu_from_s: float = 0.0) -> bool:
+        """Attribute another process tree to this job from now on (another local rank of a
+        multi-node job whose own part measures no device). `cpu_from_s`: its CPU time when
+        its part began; the time it spent since then counts (paid from the energy of earlier
+        unclaimed busy time, like late-seen children), the time before does not."""
+        with self._lock:
+            if self.tree is None:
+                return False
+            before = self.tree.sample().cpu_s
+            if not self.tree.add_root(pid):
+                return False
+            try:
+                times = psutil.Process(pid).cpu_times()
+                own = times.user + times.system + times.children_user + times.children_system
+            except psutil.Error:
+                own = cpu_from_s
+            added = max(self.tree.sample().cpu_s - before, 0.0)
+            self._last_tree_cpu += max(added - max(own - cpu_from_s, 0.0), 0.0)
+            return True
+
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
             self._tick(inline=False)

@@ -164,7 +164,8 @@ class Tracker:
         with self._state_lock:
             if self._sampler is not None:
                 return self
-            self.sensors = self._given_sensors or self._discover()
+            given = self._given_sensors
+            self.sensors = given if given is not None else self._discover()
             if self.idle_baseline_s > 0:
                 self._idle = self._measure_idle(self.idle_baseline_s)
             pid = self._pid if self._pid is not None else os.getpid()

@@ -494,3 +494,42 @@ def verify_runs(store: Any, run_ids: list[str], verifiers: list[Any]) -> list[Ru
         _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
                      verifiers, problems)  # fmt: skip
     return [_proof(store, run_id, log, checkpoint, problems) for run_id in run_ids]
+
+
+def verify_many(store: Any, run_ids: list[str], verifiers: list[Any]) -> dict[str, RunProof]:
+    """Thousands of runs in one pass (the fleet view): the log's leaves are hashed to the
+    signed root once; then each record must hash to its leaf and its summary columns must
+    match it. A leaf of a tree whose root is signed is included in it, so no per-run
+    inclusion proof is needed. Returns run id -> proof."""
+    from vatio.record.signing import load_witness, origin_of
+
+    origin = origin_of(store.store_id)
+    log = _read_log(store)
+    problems = list(log.problems)
+    checkpoint, _ = _check_checkpoint(log, origin, verifiers, problems)
+    witness = load_witness(store.store_id)
+    if witness:
+        _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
+                     verifiers, problems)  # fmt: skip
+    broken = problems[0].detail if problems else None
+    if checkpoint is None and broken is None:
+        broken = "the log has no signed checkpoint"
+    proofs: dict[str, RunProof] = {}
+    for row in store.rows_by_id(run_ids):
+        run_id = row["id"]
+        own: list[Problem] = []
+        _check_record(row, log, own, lambda _i: None)
+        index = log.index_of.get(run_id)
+        if own:
+            proofs[run_id] = RunProof(run_id, False, index=index, reason=own[0].detail)
+        elif index is None:
+            proofs[run_id] = RunProof(run_id, False, reason="the run is not in the signed log")
+        elif broken is not None:
+            proofs[run_id] = RunProof(
+                run_id, False, index=index, reason=f"the log does not verify: {broken}"
+            )
+        else:
+            proofs[run_id] = RunProof(run_id, True, index=index, size=checkpoint.size)
+    for run_id in run_ids:
+        proofs.setdefault(run_id, RunProof(run_id, False, reason="no such run in the store"))
+    return proofs

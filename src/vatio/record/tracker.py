@@ -18,6 +18,7 @@ from typing import Any
 from vatio.config import Profile, load_profile
 from vatio.measure.result import RunResult
 from vatio.measure.tracker import Tracker as MeasureTracker
+from vatio.record import multinode
 from vatio.record.context import RecordContext
 from vatio.record.extensions import checked_section
 from vatio.record.recorder import Outcome, Recorder
@@ -46,6 +47,7 @@ class RecordingTracker(MeasureTracker):
         cwd: Path | None = None,
         forecast: Any = None,
         sinks: list[Any] | None = None,
+        group: str | None = None,
         **measure_options: Any,
     ) -> None:
         if profile is None:
@@ -91,6 +93,10 @@ class RecordingTracker(MeasureTracker):
         self._extensions: dict[str, Any] = {}
         self._begun = False
         self.outcome: Outcome | None = None
+        #: multi-node jobs: the logical run (group) and this part's role on its node
+        self._group = group
+        self._plan = multinode.plan(group)
+        self._node: multinode.NodePart | None = None
 
     # -- public extension points --------------------------------------------------
     def set_extension(self, name: str, data: dict[str, Any]) -> None:
@@ -145,7 +151,11 @@ class RecordingTracker(MeasureTracker):
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> RecordingTracker:
         first = self._sampler is None
+        if first:
+            self._claim_node()
         super().start()
+        if first and self._node is not None:
+            self._follow_or_register()
         if first and self.result is not None:
             self.result.extensions.update(self._extensions)
             self._background = threading.Thread(
@@ -161,9 +171,13 @@ class RecordingTracker(MeasureTracker):
         self, status: str = "completed", exit_code: int | None = None, error: str | None = None
     ) -> RunResult:
         already = self.result is not None and self.result.status != "running"
+        if self._node is not None and not already:
+            self._node.stop_following()
         result = super().stop(status, exit_code=exit_code, error=error)
         if already or self.outcome is not None:
             return result
+        if self._node is not None:
+            self.set_extension("multinode", self._node.finish())
         self._stop_background.set()
         if self._background is not None:
             self._background.join(timeout=30)
@@ -172,6 +186,37 @@ class RecordingTracker(MeasureTracker):
         result.extensions.update(self._extensions)
         self.outcome = self.recorder.record([result], begun=self._begun)
         return result
+
+    def attach(self, pid: int) -> None:
+        super().attach(pid)
+        if self._node is not None and not self._node.measures:
+            self._node.register(pid, 0.0)
+
+    # -- multi-node jobs ------------------------------------------------------------------
+    def _claim_node(self) -> None:
+        """One part per node measures its devices; the others measure none (see multinode)."""
+        if self._plan.warning:
+            self.warn(self._plan.warning)
+        if self._plan.group_id is None:
+            return
+        host = self.context.host or "localhost"
+        self._node = multinode.NodePart(self._plan, host, self.run_id)
+        self.context.group_id = self._plan.group_id
+        if not self._node.measures:
+            self._given_sensors = []  # its node's energy is the measuring part's
+
+    def _follow_or_register(self) -> None:
+        import os
+
+        from vatio.measure.sampler import CHILD_LATER
+
+        node = self._node
+        assert node is not None and self._sampler is not None
+        if node.measures:
+            node.follow(self._sampler, self._sampler.interval_s)
+        elif self._pid != CHILD_LATER:  # a child spawned later registers at attach()
+            pid = os.getpid() if self._pid is None else self._pid
+            node.register(pid, multinode.process_cpu_s(pid))
 
     def _background_work(self, result: RunResult) -> None:
         """Collect the manifest and register the run while the workload runs."""
@@ -246,6 +291,7 @@ class RecordingTracker(MeasureTracker):
             "pid": self._pid,
             "max_points": self.max_points,
             "clock": self.clock,
+            "group": self._group,
         }
 
 

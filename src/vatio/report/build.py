@@ -222,7 +222,28 @@ def run_report(
         "grid": intensity_context(record),
         "notes": _notes(record, carbon),
         "federated": _federated(record),
+        "multinode": _multinode(record),
     }
+
+
+def _multinode(record: dict[str, Any]) -> dict[str, Any] | None:
+    """A multi-node job's nodes side by side (merged run only), with each node's main
+    device utilisation derived like a run's."""
+    group = record.get("group")
+    if not group:
+        return None
+    nodes = []
+    for node in group["nodes"]:
+        devices = [d for d in record.get("devices") or [] if d.get("node") == node["host"]]
+        main = (
+            main_device({**record, "devices": devices, "duration_s": node["duration_s"]})
+            if devices
+            else None
+        )
+        nodes.append({**node, "main_device": main})
+    keys = ("id", "parts", "counted_parts", "devices_counted", "devices_double_counted",
+            "left_out", "launcher", "world_size", "nnodes", "slowest", "spread_s")  # fmt: skip
+    return {**{k: group.get(k) for k in keys}, "nodes": nodes}
 
 
 def _federated(record: dict[str, Any]) -> dict[str, Any] | None:
@@ -329,6 +350,12 @@ def build_report(
 def _verification_line(proof: dict[str, Any] | None) -> str:
     if proof is None:
         return "not checked against the signed log"
+    if proof.get("parts") is not None and proof["verified"]:
+        leaves = ", ".join(str(p["leaf"]) for p in proof["parts"])
+        return (
+            f"verified: {len(proof['parts'])} parts, leaves {leaves} of checkpoint "
+            f"{proof['checkpoint_size']}"
+        )
     if proof["verified"]:
         return f"verified: leaf {proof['leaf']} of checkpoint {proof['checkpoint_size']}"
     return f"NOT VERIFIED: {proof['reason']}"

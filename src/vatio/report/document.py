@@ -198,6 +198,7 @@ def run_blocks(run: dict[str, Any]) -> list[Block]:
     title = f"Run {run['id']}" + (f" · {run['name']}" if run["name"] else "")
     blocks: list[Block] = [Heading(2, title, anchor=f"run-{run['id']}"), _summary(run)]
     blocks += [Para(note, note=True) for note in run["notes"]]
+    blocks += multinode_blocks(run)
     if run["power_series"]:
         blocks += [
             Heading(3, "Power over time"),
@@ -218,6 +219,55 @@ def run_blocks(run: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+def multinode_blocks(run: dict[str, Any]) -> list[Block]:
+    """A multi-node job: its nodes side by side, the slowest one, what was counted."""
+    group = run.get("multinode")
+    if not group:
+        return []
+    rows = []
+    for node in group["nodes"]:
+        main = node.get("main_device") or {}
+        util = (
+            f"{main['device'].upper()} {main['value'] * 100:.0f}% ({main['quality']})"
+            if main.get("value") is not None
+            else "—"
+        )
+        rows.append(
+            [
+                node["host"] + (" (slowest)" if node.get("slowest") and len(group["nodes"]) > 1
+                                else ""),
+                ", ".join(str(r) for r in node["ranks"]) or "—",
+                ", ".join(node["devices"]) or "none: measured by another part",
+                _joules(node["energy_j"]),
+                _joules(node["process_energy_j"]),
+                fmt_seconds(node["duration_s"]),
+                f"{fmt_number(node['mean_power_w'])} W" if node["mean_power_w"] else "—",
+                pct(node["cpu_utilisation"] * 100 if node["cpu_utilisation"] is not None
+                    else None),
+                util,
+            ]
+        )  # fmt: skip
+    headers = ["node", "ranks", "devices measured", "energy", "job share", "time",
+               "mean power", "machine CPU", "main device"]  # fmt: skip
+    text = (
+        f"One job on {len(group['nodes'])} node(s) ({group.get('launcher') or 'group'}, "
+        f"{len(group['parts'])} parts): the total is the sum of the {len(group['counted_parts'])} "
+        f"part(s) that measured a node; {group['devices_counted']} device(s) counted, "
+        f"{group['devices_double_counted']} counted twice."
+    )
+    if group.get("slowest") and len(group["nodes"]) > 1:
+        text += f" Slowest node: {group['slowest']} ({fmt_seconds(group['spread_s'])} behind)."
+    blocks: list[Block] = [Heading(3, "Nodes"), Para(text), Table(headers, rows)]
+    blocks += [Para(note, note=True) for note in group.get("left_out") or []]
+    return blocks
+
+
+def _joules(value: float | None) -> str:
+    from vatio.quantities import energy
+
+    return "—" if value is None else energy(value)
+
+
 def federated_blocks(run: dict[str, Any]) -> list[Block]:
     """The FL section: what happened, clients and rounds, plots, the ledger's status."""
     section = run.get("federated")
@@ -234,7 +284,12 @@ def federated_blocks(run: dict[str, Any]) -> list[Block]:
 
 
 def document(report: dict[str, Any]) -> list[Block]:
-    """The whole report: overview, comparison (several runs), each run, methods."""
+    """The whole report: overview, comparison (several runs), each run, methods; or the
+    fleet view (`kind` fleet)."""
+    if report.get("kind") == "fleet":
+        from vatio.report.fleet_doc import fleet_document
+
+        return fleet_document(report)
     ids = ", ".join(r["id"] for r in report["runs"])
     blocks: list[Block] = [
         Heading(1, "vatio energy report"),

@@ -103,7 +103,11 @@ def render_html(report: dict[str, Any]) -> str:
             "<p class=note>Plots are missing: matplotlib is not installed "
             "(pip install 'vatio[plot]').</p>\n" + body
         )
-    ids = ", ".join(r["id"] for r in report["runs"])
+    ids = (
+        f"fleet by {report['group_by']}"
+        if report.get("kind") == "fleet"
+        else ", ".join(r["id"] for r in report["runs"])
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -69,7 +69,7 @@ def load_records(
     store = open_run_store(spec)
     records = []
     for run_id in run_ids:
-        record = store.get(run_id)
+        record = _logical(store, run_id)
         if "schema_version" not in record:  # begun, never finished: no record written yet
             raise InputError(*_unfinished(record))
         check_version(record)
@@ -79,6 +79,17 @@ def load_records(
     if duplicates:
         raise InputError(f"Run {', '.join(duplicates)} is given more than once.")
     return (records, store.display_url, store) if with_store else (records, store.display_url)
+
+
+def _logical(store: Any, ref: str) -> dict[str, Any]:
+    """A run, or the merged run of a multi-node job (named by its group id or any part)."""
+    from vatio.record.group import group_of, load_group
+
+    if store.group_summaries(ref):
+        return load_group(store, ref)
+    record = store.get(ref)
+    group = group_of(record)
+    return load_group(store, group) if group else record
 
 
 def _unfinished(record: dict[str, Any]) -> tuple[str, str]:

@@ -81,7 +81,11 @@ def render_blocks_md(blocks: list[Block]) -> list[str]:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    ids = " ".join(r["id"] for r in report["runs"])
+    if report.get("kind") == "fleet":
+        since = report["window"]["since"] or ""
+        what = f"--since {since[:10]} --group-by {report['group_by']}"
+    else:
+        what = " ".join(r["id"] for r in report["runs"])
     parts = render_blocks_md(document(report))
-    parts.insert(1, f"*Plots: see the HTML report (`vatio report {ids} -o report.html`).*")
+    parts.insert(1, f"*Plots: see the HTML report (`vatio report {what} -o report.html`).*")
     return MARK + "\n\n" + "\n\n".join(parts) + "\n"

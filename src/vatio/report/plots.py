@@ -206,3 +206,54 @@ def fl_rounds_plot(run: dict[str, Any]) -> str | None:
 
 def _kwh(joules: float | None) -> float | None:
     return None if joules is None else joules / 3.6e6
+
+
+def fleet_groups_plot(report: dict[str, Any]) -> str | None:
+    """Energy of each group of the fleet view (largest first), split measured/estimated."""
+    groups = (report.get("groups") or [])[:20]
+    if not groups or not any(g["energy_kwh"] for g in groups):
+        return None
+    factor, unit = energy_scale(max(g["energy_kwh"] for g in groups))
+    fig, ax = _figure(height=max(1.8, 0.3 * len(groups) + 1.0))
+    positions = list(range(len(groups)))[::-1]
+    left = [0.0] * len(groups)
+    colours = {"measured": "#3a923a", "mixed": "#e0a100", "estimated": "#9aa5b1"}
+    for basis, colour in colours.items():
+        widths = [g["energy_by_basis_kwh"][basis] * factor for g in groups]
+        if any(widths):
+            ax.barh(positions, widths, left=left, color=colour, label=basis)
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.set_yticks(positions, [str(g["key"]) for g in groups])
+    ax.set_xlabel(f"energy ({unit}) by basis of the runs' figures")
+    ax.legend(loc="lower right", frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return _svg(fig, "fleet-groups", f"Energy by {report['group_by']}")
+
+
+def fleet_trend_plot(report: dict[str, Any]) -> str | None:
+    """Energy per day (or week), stacked by group."""
+    trend = report.get("trend") or {}
+    buckets, series = trend.get("buckets") or [], trend.get("series_kwh") or {}
+    if not buckets or not series:
+        return None
+    from datetime import date
+
+    factor, unit = energy_scale(max((sum(v) for v in zip(*series.values(), strict=True)),
+                                    default=0.0))  # fmt: skip
+    fig, ax = _figure()
+    days = [date.fromisoformat(b) for b in buckets]
+    bottom = [0.0] * len(days)
+    width = 6.0 if trend["bucket"] == "week" else 0.85
+    for index, (name, values) in enumerate(series.items()):
+        heights = [v * factor for v in values]
+        colour = "#bbbbbb" if name == "others" else FALLBACK[index % len(FALLBACK)]
+        if index < 3 and name != "others":
+            colour = ("#3b75af", "#e07b39", "#3a923a")[index]
+        ax.bar(days, heights, bottom=bottom, width=width, color=colour, label=name)
+        bottom = [a + b for a, b in zip(bottom, heights, strict=True)]
+    ax.set_ylabel(f"energy ({unit}) per {trend['bucket']}")
+    ax.set_xlabel("UTC")
+    ax.legend(loc="upper left", bbox_to_anchor=(0, 1.0), ncols=4, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.autofmt_xdate()
+    return _svg(fig, "fleet-trend", f"Energy per {trend['bucket']} by {report['group_by']}")

@@ -158,6 +158,8 @@ def _tracker(
         kind="scale",
         parent_id=study_id,
         store=None if spec.store else False,
+        # the nodes' runs of one multi-node configuration are parts of one logical run
+        group=config_group(study_id, config.key) if spec.nodes.multi else None,
     )
 
     return tracker
@@ -188,25 +190,35 @@ def _finish_row(row: dict[str, Any], result: RunResult, tracker: RecordingTracke
     row["store_error"] = getattr(tracker, "store_error", None)
 
 
+def config_group(study_id: str, key: str) -> str:
+    """The logical run (group id) of one configuration of a multi-node study."""
+    return f"scale-{study_id}-{key}"[:128]
+
+
 def _merge_other_nodes(
     spec: StudySpec, row: dict[str, Any], tracker: RecordingTracker, study_id: str
 ) -> None:
-    """Node 0 waits for the other nodes' records of this configuration, then merges them."""
+    """Node 0 waits for the other nodes' parts of this configuration (one logical run, found
+    by its group id), then merges them: the training figures with `collect.merge_nodes`,
+    the whole run with the common multi-node merge (no device counted twice)."""
+    from vatio.record.group import merge_group
     from vatio.store.runstore import RunStore
 
     if tracker.store_url is None:
         return
     store = RunStore(tracker.store_url)
-    key = row["config"]["key"]
+    group = config_group(study_id, row["config"]["key"])
     found: dict[int, dict[str, Any]] = {}
+    parts: dict[str, dict[str, Any]] = {}
 
     def others_done() -> bool:
-        for summary in store.list_runs(limit=None):
-            if summary.get("parent_id") != study_id or summary.get("status") == "running":
+        for summary in store.group_summaries(group):
+            if summary.get("status") == "running" or summary["id"] in parts:
                 continue
             record = store.get(summary["id"])
+            parts[summary["id"]] = record
             figures = ((record.get("extensions") or {}).get("scale") or {}).get("figures") or {}
-            if figures.get("config", {}).get("key") == key and figures.get("node_rank", 0) != 0:
+            if figures.get("node_rank", 0) != 0:
                 found[figures["node_rank"]] = figures
         return len(found) >= spec.nodes.nnodes - 1
 
@@ -215,6 +227,12 @@ def _merge_other_nodes(
     merged = collect.merge_nodes([row, *found.values()])
     row.update({k: v for k, v in merged.items() if v is not None})
     collect.per_sample(row)
+    if parts:
+        whole = merge_group(list(parts.values()))
+        row["run_energy_j"] = whole["totals"]["energy_j"]
+        row["group_id"] = group
+        row["slowest_node"] = whole["group"]["slowest"]
+        row["devices_double_counted"] = whole["group"]["devices_double_counted"]
     if not complete:
         missing = sorted(set(range(1, spec.nodes.nnodes)) - set(found))
         row["merge_note"] = (

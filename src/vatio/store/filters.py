@@ -111,7 +111,7 @@ def parse_since(
         try:
             seconds = parse_duration(value, what=option, allow_zero=False)
         except InputError as error:
-            if not value[:1].isdigit() or "-" in value:
+            if error.message.startswith("Cannot read"):  # not a length: say what else works
                 raise InputError(
                     f"{option} {text!r} is neither a length of time nor a date.",
                     "Give e.g. 7d, 12h, 1d12h, or a UTC date such as 2026-11-01.",

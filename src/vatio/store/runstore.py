@@ -559,14 +559,12 @@ class RunStore:
         query = sa.select(runs).where(runs.c.group_id == group_id).order_by(runs.c.started_at)
         return self._retry(lambda: self._fetch(query))
 
-    def records_by_id(self, run_ids: list[str]) -> dict[str, str | None]:
-        """Record texts of many runs in few queries (id -> text)."""
-        found: dict[str, str | None] = {}
-        for start in range(0, len(run_ids), 500):
-            chunk = run_ids[start : start + 500]
-            query = sa.select(runs.c.id, runs.c.record).where(runs.c.id.in_(chunk))
-            for row in self._retry(lambda q=query: self._fetch(q)):
-                found[row["id"]] = row["record"]
+    def rows_by_id(self, run_ids: list[str], batch: int = 500) -> list[dict[str, Any]]:
+        """Full rows (record text included) of many runs, in batches of `batch` ids."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(run_ids), batch):
+            query = sa.select(runs).where(runs.c.id.in_(run_ids[start : start + batch]))
+            found += self._retry(lambda q=query: self._fetch(q))
         return found
 
     def _fetch(self, query: sa.Select) -> list[dict[str, Any]]:
