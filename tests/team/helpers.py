@@ -31,7 +31,7 @@ def result(
         command=["python", "train.py"],
         status="completed",
         started_at=started_at,
-        ended_at=started_at,
+        ended_at=_plus(started_at, 60.0),
         duration_s=60.0,
         exit_code=0,
         devices=[
@@ -45,6 +45,13 @@ def result(
     if zone_co2e_g is not None:
         found.carbon = {"co2e_g": zone_co2e_g, "zone": "FR"}
     return found
+
+
+def _plus(iso: str, seconds: float) -> str:
+    from datetime import datetime, timedelta
+
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def save(url: str, results: list[RunResult], zone: str | None = None) -> Any:

@@ -83,16 +83,16 @@ def report(
         _fleet(FleetOptions(since, group_by, top, user, project, host), output, chosen, store,
                trust or [])  # fmt: skip
         return
+    if user or project or host:
+        raise InputError(
+            "--user, --project and --host select runs for the fleet view.",
+            "Add --since or --group-by, or give run ids without them.",
+        )
     if not run_ids:
         raise InputError(
             "No run id given.",
             "Give run ids (`vatio runs list` shows them), or --since 30d --group-by user for "
             "the fleet view.",
-        )
-    if user or project or host:
-        raise InputError(
-            "--user, --project and --host select runs for the fleet view.",
-            "Add --since or --group-by, or give run ids without them.",
         )
     if flops is not None and (not math.isfinite(flops) or flops < 0 or len(run_ids) > 1):
         raise InputError(

@@ -49,14 +49,25 @@ class ProcessTree:
         except psutil.Error:
             self._root = None
 
+    def follows(self, pid: int) -> bool:
+        """Whether `pid` is followed already (a root, or a descendant of one)."""
+        if pid == self.pid or pid in self._extra:
+            return True
+        roots = [r for r in (self._root, *self._extra.values()) if r is not None]
+        for root in roots:
+            try:
+                if pid in {c.pid for c in root.children(recursive=True)}:
+                    return True
+            except psutil.Error:
+                continue
+        return False
+
     def add_root(self, pid: int) -> bool:
         """Follow another process and its descendants too; False when it is already followed
         or gone. Its CPU time so far is included in the next sample (the caller adjusts)."""
-        if pid == self.pid or pid in self._extra:
+        if self.follows(pid):
             return False
         try:
-            if self._root is not None and pid in {c.pid for c in self._root.children(True)}:
-                return False
             self._extra[pid] = psutil.Process(pid)
         except psutil.Error:
             return False

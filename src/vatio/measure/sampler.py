@@ -183,12 +183,16 @@ class Sampler:
 
     def add_root(self, pid: int, cpu_from_s: float = 0.0) -> bool:
         """Attribute another process tree to this job from now on (another local rank of a
-        multi-node job whose own part measures no device). `cpu_from_s`: its CPU time when
-        its part began; the time it spent since then counts (paid from the energy of earlier
-        unclaimed busy time, like late-seen children), the time before does not."""
+        multi-node job whose own part measures no device); True when it is this job's.
+
+        `cpu_from_s`: its CPU time when its part began; the time it spent since then counts
+        (paid from the energy of earlier unclaimed busy time, like late-seen children), the
+        time before does not."""
         with self._lock:
             if self.tree is None:
                 return False
+            if self.tree.follows(pid):
+                return True  # a descendant of the job already: counted as it is
             before = self.tree.sample().cpu_s
             if not self.tree.add_root(pid):
                 return False

@@ -89,9 +89,11 @@ def counted_parts(parts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
 
 
 def _overlap(a0: float | None, a1: float | None, b0: float | None, b1: float | None) -> bool:
-    if None in (a0, b0):
+    if a0 is None or b0 is None:
         return True  # cannot tell: assume the worst, count once
-    return a0 < (b1 if b1 is not None else math.inf) and b0 < (a1 if a1 is not None else math.inf)  # type: ignore[operator]
+    if a0 == b0:
+        return True
+    return a0 < (b1 if b1 is not None else math.inf) and b0 < (a1 if a1 is not None else math.inf)
 
 
 def merge_group(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -253,7 +253,7 @@ def fleet_trend_plot(report: dict[str, Any]) -> str | None:
         bottom = [a + b for a, b in zip(bottom, heights, strict=True)]
     ax.set_ylabel(f"energy ({unit}) per {trend['bucket']}")
     ax.set_xlabel("UTC")
-    ax.legend(loc="upper left", bbox_to_anchor=(0, 1.0), ncols=4, frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=5, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.autofmt_xdate()
     return _svg(fig, "fleet-trend", f"Energy per {trend['bucket']} by {report['group_by']}")
