@@ -17,7 +17,18 @@ import tempfile
 import uuid
 from pathlib import Path
 
-BIN = Path(os.environ.get("VATIO_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _bin() -> Path:
+    """VATIO_PG_BIN, else the newest Debian/Ubuntu server under /usr/lib/postgresql."""
+    if os.environ.get("VATIO_PG_BIN"):
+        return Path(os.environ["VATIO_PG_BIN"])
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BIN = _bin()
 REQUIRE_ENV = "VATIO_REQUIRE_POSTGRES"
 
 

@@ -168,3 +168,34 @@ def test_read_only_store_is_readable(tmp_path):
         assert store.get(tracker.result.id)["status"] == "completed"
     finally:
         os.chmod(folder, stat.S_IRWXU)
+
+
+def test_version_2_store_with_a_signed_log_is_upgraded_and_still_verifies(tmp_path):
+    """A store of schema 2 (before team stores) gains group_id and the filter indexes; its
+    records and their leaves are untouched, so the signed log still verifies."""
+    from tests.measure.fakes import ConstantPowerSensor
+    from vatio.api import Tracker
+    from vatio.config import Profile
+    from vatio.record.audit import trusted_verifiers, verify_store
+
+    path = tmp_path / "v2.db"
+    with Tracker("old", store=str(path), sensors=[ConstantPowerSensor()]) as tracker:
+        pass
+    with sqlite3.connect(path) as conn:  # back to schema 2, as vatio with 0002_trust left it
+        for index in ("ix_runs_group", "ix_runs_user_started", "ix_runs_project_started",
+                      "ix_runs_host_started"):  # fmt: skip
+            conn.execute(f"DROP INDEX {index}")
+        conn.execute("ALTER TABLE runs DROP COLUMN group_id")
+        conn.execute("UPDATE vatio_meta SET value='2' WHERE key='schema_version'")
+        conn.execute("UPDATE alembic_version SET version_num='0002_trust'")
+    store = RunStore(f"sqlite:///{path}")
+    assert store.state.version == SCHEMA_VERSION == 3
+    with sqlite3.connect(path) as conn:
+        (revision,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(runs)")}
+    assert revision == HEAD_REVISION
+    assert {"ix_runs_group", "ix_runs_user_started", "ix_runs_host_started"} <= indexes
+    (row,) = store.list_runs()
+    assert row["id"] == tracker.run_id and row["group_id"] is None
+    audit = verify_store(store, trusted_verifiers(Profile()))
+    assert audit.report.ok and audit.report.size == 1
