@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+
 def _bin() -> Path:
     """VATIO_PG_BIN, else the newest Debian/Ubuntu server under /usr/lib/postgresql."""
     if os.environ.get("VATIO_PG_BIN"):

@@ -134,8 +134,13 @@ def _append(url: str, index: int, barrier, queue) -> None:
         queue.put((index, repr(error), []))
 
 
-def test_32_processes_appending_at_once_keep_one_signed_log(pg_url):
-    RunStore(pg_url).engine.dispose()  # the schema exists before the writers start
+@pytest.mark.parametrize("state_row", [True, False])
+def test_32_processes_appending_at_once_keep_one_signed_log(pg_url, state_row):
+    store = RunStore(pg_url)  # the schema exists before the writers start
+    if not state_row:  # a store whose empty log has no state row yet: a table lock serialises
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM ledger_state")
+    store.engine.dispose()
     context = multiprocessing.get_context("fork")
     barrier, queue = context.Barrier(WRITERS), context.Queue()
     workers = [
@@ -157,3 +162,34 @@ def test_32_processes_appending_at_once_keep_one_signed_log(pg_url):
     assert [c["size"] for c in store.ledger_checkpoints()] == list(range(1, WRITERS + 1))
     done = runner.invoke(app, ["ledger", "verify", "--store", pg_url, "--json"])
     assert done.exit_code == 0, done.output
+
+
+def test_a_connection_the_server_dropped_is_replaced_on_the_next_write(pg_url, postgres_server):
+    """No ping per checkout: a dropped connection fails its statement, and the write is
+    retried on a new one."""
+    import psycopg
+
+    save(pg_url, [result()])
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(
+        f"host=127.0.0.1 port={postgres_server.port} user=postgres", autocommit=True
+    ) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (database,),
+        )
+    from vatio.record.context import RecordContext
+    from vatio.record.recorder import Recorder
+
+    recorder = Recorder(RecordContext.build(Profile(store=pg_url), {}))
+    store = recorder.open_store()
+    store.list_runs()  # a pooled connection
+    with psycopg.connect(
+        f"host=127.0.0.1 port={postgres_server.port} user=postgres", autocommit=True
+    ) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (database,),
+        )
+    outcome = recorder.record([result()], begun=False)
+    assert outcome.store_error is None and outcome.leaf_indices == [1]

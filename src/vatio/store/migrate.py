@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from vatio.errors import StoreError
-from vatio.store.schema import HEAD_REVISION, SCHEMA_VERSION, meta, metadata
+from vatio.store.schema import (
+    EMPTY_LOG_STATE,
+    HEAD_REVISION,
+    SCHEMA_VERSION,
+    ledger_state,
+    meta,
+    metadata,
+)
 
 alembic_version = sa.Table(
     "alembic_version",
@@ -130,6 +137,7 @@ def _create(engine: sa.Engine) -> None:
             )
             conn.execute(alembic_version.delete())
             conn.execute(alembic_version.insert().values(version_num=HEAD_REVISION))
+            conn.execute(ledger_state.insert().values(EMPTY_LOG_STATE))
     except (IntegrityError, OperationalError, ProgrammingError) as error:
         if "already exists" in str(error) or isinstance(error, IntegrityError):
             return  # lost a creation race: the winner's schema is the same

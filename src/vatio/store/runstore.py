@@ -62,6 +62,13 @@ STALE_HEARTBEAT_S = 600.0
 T = TypeVar("T")
 
 
+def _state_of(row: Any) -> LedgerState | None:
+    """The log's state; None for an empty log (no row, or the empty row a new store has)."""
+    if row is None or (int(row.size) == 0 and row.checkpoint is None):
+        return None
+    return LedgerState(int(row.size), row.frontier, row.checkpoint)
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
@@ -139,7 +146,9 @@ class RunStore:
                 "pool_size": 2,
                 "max_overflow": 4,
             }
-        return {"pool_pre_ping": True}
+        # no ping per checkout (a round trip per write): a connection the server dropped
+        # fails its statement instead, the pool is invalidated and _retry tries again
+        return {"pool_pre_ping": False}
 
     def _open_schema(self) -> SchemaState:
         if self.readonly:
@@ -183,7 +192,9 @@ class RunStore:
                 return action()
             except OperationalError as error:
                 text = str(error)
-                transient = any(word in text for word in _TRANSIENT)
+                transient = any(word in text for word in _TRANSIENT) or bool(
+                    getattr(error, "connection_invalidated", False)
+                )
                 if not transient or attempt == attempts - 1:
                     raise StoreError(self._failure(error), self._hint(text)) from None
                 time.sleep(delay)
@@ -292,13 +303,14 @@ class RunStore:
             "heartbeat_at": _now_iso(),
             "schema_version": SCHEMA_VERSION,
         }
-        updated = conn.execute(_UPDATE_RUN, {"b_id": row.id, **values})
-        if updated.rowcount == 0:
-            conn.execute(
-                _INSERT_RUN,
-                {"id": row.id, "kind": row.kind, "parent_id": row.parent_id,
-                 **_process_identity(), **values},
-            )  # fmt: skip
+        first = {"id": row.id, "kind": row.kind, "parent_id": row.parent_id}
+        upsert = self._upsert_run(values)
+        if upsert is not None:  # one round trip, whether begin() inserted the row or not
+            conn.execute(upsert, {**first, **_process_identity(), **values})
+        else:
+            updated = conn.execute(_UPDATE_RUN, {"b_id": row.id, **values})
+            if updated.rowcount == 0:
+                conn.execute(_INSERT_RUN, {**first, **_process_identity(), **values})
         for item in row.artifacts:
             exists = conn.execute(
                 _FIND_ARTIFACT, {"b_sha": item["sha256"], "b_run": row.id}
@@ -316,13 +328,32 @@ class RunStore:
                     },
                 )
 
+    def _upsert_run(self, values: dict[str, Any]) -> Any:
+        """INSERT ... ON CONFLICT (id) DO UPDATE of `values` (PostgreSQL, SQLite), built once
+        per set of columns; None for other databases."""
+        dialect = self.engine.dialect.name
+        if dialect not in ("postgresql", "sqlite"):
+            return None
+        key = tuple(sorted(values))
+        cache = self.__dict__.setdefault("_upserts", {})
+        if key not in cache:
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            statement = insert(runs)
+            cache[key] = statement.on_conflict_do_update(
+                index_elements=[runs.c.id], set_={k: statement.excluded[k] for k in key}
+            )
+        return cache[key]
+
     def _append_leaves(
         self,
         conn: sa.Connection,
         entries: list[tuple[str, bytes, str | None]],
         advance: LogAdvance,
     ) -> tuple[list[int], str | None]:
-        state = self._ledger_state(conn, lock=True)
+        state, row_exists = self._locked_state(conn)
         start = state.size if state else 0
         leaves = [leaf for _, leaf, _ in entries]
         assert all(leaf is not None for leaf in leaves), "every logged record needs its leaf"
@@ -342,7 +373,7 @@ class RunStore:
             ],
         )
         values = {"size": new.size, "frontier": new.frontier, "checkpoint": new.checkpoint}
-        if state is None:
+        if not row_exists:
             conn.execute(_INSERT_STATE, {"id": 1, "updated_at": now, **values})
         else:
             conn.execute(_UPDATE_STATE, {"updated_at": now, **values})
@@ -370,16 +401,25 @@ class RunStore:
                 raise
             conn.exec_driver_sql("COMMIT")
 
-    def _ledger_state(self, conn: sa.Connection, lock: bool = False) -> LedgerState | None:
-        if lock and not self.is_sqlite:
-            # The row lock alone would not serialise the very first appenders (no row yet):
-            # the table lock does, and plain reads of the log are never blocked by it.
-            conn.execute(_LOCK_STATE)
-        query = _STATE_FOR_UPDATE if lock and not self.is_sqlite else _STATE
-        row = conn.execute(query).first()
-        if row is None:
-            return None
-        return LedgerState(int(row.size), row.frontier, row.checkpoint)
+    def _locked_state(self, conn: sa.Connection) -> tuple[LedgerState | None, bool]:
+        """The log's state, locked until the transaction ends, and whether its row exists.
+
+        SQLite: the transaction holds the write lock already. PostgreSQL: `SELECT ... FOR
+        UPDATE` of the state row (new stores are created with an empty one); a store
+        without that row takes a table lock instead, since a row lock alone would not
+        serialise the very first appenders (plain reads are never blocked by either).
+        """
+        if self.is_sqlite:
+            row = conn.execute(_STATE).first()
+        else:
+            row = conn.execute(_STATE_FOR_UPDATE).first()
+            if row is None:
+                conn.execute(_LOCK_STATE)
+                row = conn.execute(_STATE).first()
+        return _state_of(row), row is not None
+
+    def _ledger_state(self, conn: sa.Connection) -> LedgerState | None:
+        return _state_of(conn.execute(_STATE).first())
 
     # -- the signed log, as stored ------------------------------------------------
     def ledger_state(self) -> LedgerState | None:

@@ -114,3 +114,13 @@ ledger_checkpoints = Table(
     Column("note", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
 )
+
+#: the state row of an empty log, made with the store: appenders lock it (SELECT ... FOR
+#: UPDATE) from the very first append on
+EMPTY_LOG_STATE = {
+    "id": 1,
+    "size": 0,
+    "frontier": "",
+    "checkpoint": None,
+    "updated_at": "1970-01-01T00:00:00Z",
+}

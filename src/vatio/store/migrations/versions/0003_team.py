@@ -33,6 +33,15 @@ def upgrade() -> None:
         op.create_index(name, "runs", columns)
     meta = sa.table("vatio_meta", sa.column("key"), sa.column("value"))
     op.execute(meta.update().where(meta.c.key == "schema_version").values(value="3"))
+    # an empty log gets its state row, so that appenders can lock it from the first append
+    state = sa.table(
+        "ledger_state", *(sa.column(c) for c in ("id", "size", "frontier", "checkpoint",
+                                                  "updated_at"))
+    )  # fmt: skip
+    conn = op.get_bind()
+    if conn.execute(sa.select(state.c.id).where(state.c.id == 1)).first() is None:
+        op.bulk_insert(state, [{"id": 1, "size": 0, "frontier": "", "checkpoint": None,
+                                "updated_at": "1970-01-01T00:00:00Z"}])  # fmt: skip
 
 
 def downgrade() -> None:
