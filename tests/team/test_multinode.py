@@ -136,6 +136,8 @@ def test_runs_show_and_report_show_the_merged_run(job, capsys):
     part = shown["group"]["parts"][0]
     code, out, err = cli(capsys, "runs", "show", part, "--store", store)
     assert code == 0 and "node-a" in out and "node-b" in out and "slowest" in out, err
+    code, out, err = cli(capsys, "runs", "show", part, "--store", store, "--part", "--json")
+    assert code == 0 and json.loads(out)["id"] == part, err
     code, out, err = cli(capsys, "report", job["group"], "--store", store, "--format", "json")
     assert code == 0, err
     report = json.loads(out)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 CSV_COLUMNS = [
     "id", "name", "command", "status", "exit_code", "started_at", "ended_at", "duration_s",
     "energy_kwh", "energy_low_kwh", "energy_high_kwh", "process_energy_kwh", "co2e_g", "method",
-    "zone", "username", "project", "host", "digest",
+    "zone", "username", "project", "host", "group_id", "digest",
 ]  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -166,9 +166,18 @@ def _fleet(
         )
     run_store = open_run_store(settings.store)
     profile, _ = load_profile(overrides={"store": store})
-    data = fleet_report(
-        run_store, where, group_by, verifiers=trusted_verifiers(profile, trust), top=options.top
-    )
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("verifying the runs against the signed log", total=None)
+        data = fleet_report(
+            run_store,
+            where,
+            group_by,
+            verifiers=trusted_verifiers(profile, trust),
+            top=options.top,
+            progress=lambda n: bar.advance(task, n),
+        )
     text = _render(data, chosen, False)
     if output is None and chosen == "html":
         output = Path(f"vatio-fleet-{group_by}-{datetime.now(UTC):%Y%m%d}.html")

@@ -113,6 +113,9 @@ def show_run(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
     store: str = STORE,
     json_output: bool = typer.Option(False, "--json", help="Print the whole record as JSON."),
+    part: bool = typer.Option(
+        False, "--part", help="A part of a multi-node job alone, not the merged run."
+    ),
 ) -> None:
     """One run in detail, with whether the signed log vouches for it; a multi-node job (its
     group id, or any of its parts) as one run with its nodes side by side."""
@@ -121,7 +124,7 @@ def show_run(
     from vatio.record.audit import trusted_verifiers, verify_runs
 
     run_store = _open(store)
-    record = logical_record(run_store, run_id)
+    record = run_store.get(run_id) if part else logical_record(run_store, run_id)
     profile, _ = load_profile(overrides={"store": store})
     verifiers = trusted_verifiers(profile)
     if record.get("group"):

@@ -31,6 +31,14 @@ def render_summary(record: dict[str, Any], console: Console) -> None:
     row("status", status)
     row("duration", fmt_duration(record.get("duration_s")))
     energy = totals.get("energy_j")
+    multinode = (record.get("extensions") or {}).get("multinode") or {}
+    if multinode:
+        role = (
+            "measures this node's devices"
+            if multinode.get("measures_devices")
+            else f"measures no device: its node's energy is in part {multinode.get('node_part')}"
+        )
+        row("multi-node part", f"{multinode.get('group_id')} on {multinode.get('host')}; {role}")
     row(
         "energy (machine)",
         energy_range(energy, totals.get("energy_low_j"), totals.get("energy_high_j"))

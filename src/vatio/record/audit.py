@@ -496,7 +496,12 @@ def verify_runs(store: Any, run_ids: list[str], verifiers: list[Any]) -> list[Ru
     return [_proof(store, run_id, log, checkpoint, problems) for run_id in run_ids]
 
 
-def verify_many(store: Any, run_ids: list[str], verifiers: list[Any]) -> dict[str, RunProof]:
+def verify_many(
+    store: Any,
+    run_ids: list[str],
+    verifiers: list[Any],
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, RunProof]:
     """Thousands of runs in one pass (the fleet view): the log's leaves are hashed to the
     signed root once; then each record must hash to its leaf and its summary columns must
     match it. A leaf of a tree whose root is signed is included in it, so no per-run
@@ -530,6 +535,8 @@ def verify_many(store: Any, run_ids: list[str], verifiers: list[Any]) -> dict[st
             )
         else:
             proofs[run_id] = RunProof(run_id, True, index=index, size=checkpoint.size)
+        if progress is not None:
+            progress(1)
     for run_id in run_ids:
         proofs.setdefault(run_id, RunProof(run_id, False, reason="no such run in the store"))
     return proofs

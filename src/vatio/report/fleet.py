@@ -41,6 +41,7 @@ def fleet_report(
     verifiers: list[Any],
     top: int = 10,
     now: datetime | None = None,
+    progress: Any = None,
 ) -> dict[str, Any]:
     """The fleet report's data (the JSON format; HTML and Markdown render it)."""
     from vatio import __version__
@@ -56,7 +57,7 @@ def fleet_report(
             excluded[row["kind"]] = excluded.get(row["kind"], 0) + 1
         else:
             kept.append(row)
-    proofs = verify_many(store, [r["id"] for r in kept], verifiers)
+    proofs = verify_many(store, [r["id"] for r in kept], verifiers, progress)
     runs = _logical_runs(kept, proofs, GROUP_BY[group_by])
     groups = _groups(runs)
     total_j = math.fsum(r["energy_j"] for r in runs if r["energy_j"] is not None)

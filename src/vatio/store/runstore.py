@@ -599,17 +599,17 @@ class RunStore:
         query = sa.select(runs).where(runs.c.group_id == group_id).order_by(runs.c.started_at)
         return self._retry(lambda: self._fetch(query))
 
-    def rows_by_id(self, run_ids: list[str], batch: int = 500) -> list[dict[str, Any]]:
-        """Full rows (record text included) of many runs, in batches of `batch` ids."""
-        found: list[dict[str, Any]] = []
+    def rows_by_id(self, run_ids: list[str], batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Full rows (record text included) of many runs, read `batch` ids at a time."""
         for start in range(0, len(run_ids), batch):
             query = sa.select(runs).where(runs.c.id.in_(run_ids[start : start + batch]))
-            found += self._retry(lambda q=query: self._fetch(q))
-        return found
+            yield from self._retry(lambda q=query: self._fetch(q))
 
     def _fetch(self, query: sa.Select) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            result = conn.execute(query)
+            keys = list(result.keys())
+            return [dict(zip(keys, row, strict=True)) for row in result]
 
     def _summary(self, row: dict[str, Any]) -> dict[str, Any]:
         row = dict(row)
