@@ -159,3 +159,14 @@ def test_compare_takes_multi_node_runs_as_one_run_each(capsys, tmp_path):
         "job-2",
         "job-3",
     ]
+
+
+def test_an_unusable_lock_folder_measures_and_says_so(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("VATIO_NODE_LOCK_DIR", str(blocker))
+    tracker = RecordingTracker(group="g-lock", sensors=[ConstantPowerSensor()], store=False)
+    found = tracker.start().stop()
+    section = found.extensions["multinode"]
+    assert section["measures_devices"] and section["lock_error"] and found.devices
+    assert any("measuring slot" in w for w in found.warnings)

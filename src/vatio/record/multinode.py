@@ -280,9 +280,16 @@ class NodePart:
         self.plan = planned
         self.host = host
         self.run_id = run_id
-        self.slot = NodeSlot(planned.group_id, host)
-        self.measures = self.slot.claim(run_id)
-        self.node_part = run_id if self.measures else self.slot.holder()
+        #: why the node's slot could not be used (then this part measures, like a lone run)
+        self.lock_error: str | None = None
+        self.slot: NodeSlot | None = None
+        try:
+            self.slot = NodeSlot(planned.group_id, host)
+            self.measures = self.slot.claim(run_id)
+        except OSError as error:
+            self.slot, self.measures = None, True
+            self.lock_error = f"{error.strerror or error} ({error.filename or 'lock folder'})"
+        self.node_part = run_id if self.measures else self.slot.holder()  # type: ignore[union-attr]
         self.attributed: dict[int, dict[str, Any]] = {}
         self._stop = None
         self._thread = None
@@ -314,7 +321,7 @@ class NodePart:
             self._sampler.own_cpu.report_thread("multinode", time.thread_time())
 
     def poll(self) -> None:
-        if self._sampler is None:
+        if self._sampler is None or self.slot is None:
             return
         for entry in self.slot.registrations():
             pid = int(entry["pid"])
@@ -334,7 +341,7 @@ class NodePart:
 
     # -- the other local ranks -----------------------------------------------------------
     def register(self, pid: int, cpu_from_s: float) -> None:
-        if not self.measures:
+        if not self.measures and self.slot is not None:
             with contextlib.suppress(OSError):
                 self.slot.register(pid, {**self.entry(), "cpu_from_s": cpu_from_s})
 
@@ -342,7 +349,8 @@ class NodePart:
     def finish(self) -> dict[str, Any]:
         """The record's `multinode` section; releases the node's slot."""
         self.stop_following()
-        self.slot.release()
+        if self.slot is not None:
+            self.slot.release()
         launch = self.plan.launch or Launch("group")
         section: dict[str, Any] = {
             "group_id": self.plan.group_id,
@@ -352,6 +360,8 @@ class NodePart:
             "node_part": self.node_part,
             **launch.to_dict(),
         }
+        if self.lock_error:
+            section["lock_error"] = self.lock_error
         if self.measures:
             section["attributed"] = [
                 {k: e.get(k) for k in ("run_id", "rank", "local_rank", "pid")}

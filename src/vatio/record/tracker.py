@@ -202,6 +202,13 @@ class RecordingTracker(MeasureTracker):
         host = self.context.host or "localhost"
         self._node = multinode.NodePart(self._plan, host, self.run_id)
         self.context.group_id = self._plan.group_id
+        if self._node.lock_error:
+            self.warn(
+                f"cannot take this node's measuring slot ({self._node.lock_error}); this part "
+                "measures the node's devices, and so may other ranks of this node (the merged "
+                "run counts overlapping measurements of one node once); set "
+                "VATIO_NODE_LOCK_DIR to a writable node-local folder"
+            )
         if not self._node.measures:
             self._given_sensors = []  # its node's energy is the measuring part's
 
