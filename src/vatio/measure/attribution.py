@@ -52,6 +52,10 @@ class ProcessTree:
         self._members = [self._root, *(known.get(c.pid, c) for c in children)]
         self._scanned_at = now
 
+    def settle(self, cpu_s: float) -> None:
+        """The root's exact CPU time after it exited (including the children it reaped)."""
+        self._last_cpu = max(self._last_cpu, cpu_s)
+
     def survivors(self) -> list[int]:
         """Pids of descendants still running after the root exited (orphans the job left)."""
         alive = []

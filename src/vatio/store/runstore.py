@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
@@ -29,6 +27,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLA
 from vatio.errors import StoreError, UnknownRunError
 from vatio.store.location import resolve_url
 from vatio.store.migrate import SchemaState, ensure_schema
+from vatio.store.rows import LedgerState, LogAdvance, RecordRow, process_identity
 from vatio.store.schema import (
     SCHEMA_VERSION,
     artifacts,
@@ -64,37 +63,6 @@ def _now_iso() -> str:
 
 class MalformedRecordError(StoreError):
     """A stored record that is not valid JSON (damaged or edited behind vatio's back)."""
-
-
-@dataclass
-class RecordRow:
-    """One finished record as the store keeps it: summary columns plus the exact text."""
-
-    id: str
-    kind: str
-    parent_id: str | None
-    record_text: str
-    digest: str
-    leaf_hash: bytes | None
-    columns: dict[str, Any]
-    artifacts: list[dict[str, Any]]
-    #: why the leaf was added, when not at the run's end (e.g. "adopted" after a migration)
-    leaf_note: str | None = None
-
-
-@dataclass(frozen=True)
-class LedgerState:
-    """The signed log's size, compact range (JSON) and latest signed checkpoint."""
-
-    size: int
-    frontier: str
-    checkpoint: str | None
-
-
-class LogAdvance(Protocol):
-    """Extends the log by some leaves and signs a checkpoint (given by the record layer)."""
-
-    def __call__(self, state: LedgerState | None, leaves: list[bytes]) -> LedgerState: ...
 
 
 class RunStore:
@@ -227,7 +195,7 @@ class RunStore:
             "project": project,
             "heartbeat_at": _now_iso(),
             "schema_version": SCHEMA_VERSION,
-            **_process_identity(),
+            **process_identity(),
         }
         self._retry(lambda: self._execute(runs.insert().values(**row)))
 
@@ -291,7 +259,7 @@ class RunStore:
             conn.execute(
                 _INSERT_RUN,
                 {"id": row.id, "kind": row.kind, "parent_id": row.parent_id,
-                 **_process_identity(), **values},
+                 **process_identity(), **values},
             )  # fmt: skip
         for item in row.artifacts:
             exists = conn.execute(
@@ -608,17 +576,6 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):
         return False
-
-
-def _process_identity() -> dict[str, Any]:
-    """This process: host, pid and its start time (so a reused pid is not mistaken for it)."""
-    try:
-        import psutil
-
-        started = psutil.Process().create_time()
-    except Exception:
-        started = None
-    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": started}
 
 
 def display_status(row: dict[str, Any]) -> str:
