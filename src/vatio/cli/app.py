@@ -16,29 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from vatio import __version__
-
-#: command name -> (module under vatio.cli, one-line help), in help order
-COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("run", "Run a command under the energy tracker and record it."),
-    "runs": ("runs", "List, show, export, import and diff recorded runs."),
-    "hardware": ("hardware", "Energy sensors found here, and how to enable the missing ones."),
-    "zones": ("zones", "Grid zones with carbon-intensity data, and their sources."),
-    "schedule": ("schedule", "The cleanest time (and zone) to run a job before a deadline."),
-    "optimize": ("optimize", "Optimise a model for deployment and prove the trade-off."),
-    "scale": ("scale", "Whether more workers, threads or a larger batch pay for the energy."),
-    "report": ("report", "HTML, Markdown or JSON reports; the EU AI Act Annex XI section."),
-    "check": ("check", "The guide's checklist: PASS, WARN, FAIL or N/A, with evidence."),
-    "env": ("env", "Lockfiles, drift, approved versions, SBOM, vulnerabilities."),
-    "compare": ("compare", "Fail CI on a significant energy regression, never on noise."),
-    "provenance": ("provenance", "Which recorded run produced this file."),
-    "ledger": ("ledger", "Verify the signed log of runs; checkpoints and cosignatures."),
-    "store": ("store", "Create or upgrade the run store's schema."),
-    "exporter": ("exporter", "Serve Prometheus metrics: power, energy, grid intensity, runs."),
-    "power": ("power", "Power limits, clocks, threads and cores: show, sweep, apply, restore."),
-    "rightsize": ("rightsize", "Under-used hardware from recorded runs; cloud vs on-premise."),
-    "fl": ("fl", "Federated learning: advise, run on Flower measured and audited, compare."),
-    "demo": ("demo", "Train the bundled example under the tracker (no download)."),
-}
+from vatio.cli.commands import COMMANDS, available
 
 
 class LazyGroup(TyperGroup):
@@ -63,8 +41,7 @@ class LazyGroup(TyperGroup):
 
 
 def _available(module: str) -> bool:
-    """A command whose module is not part of this install (a feature not landed) is hidden."""
-    return importlib.util.find_spec(f"vatio.cli.{module}") is not None
+    return available(module)
 
 
 app = typer.Typer(

@@ -80,11 +80,9 @@ def run_tracked(
 
         print_json(record)
     elif not quiet:
-        from rich.console import Console
+        from vatio.cli.summary import write_summary
 
-        from vatio.cli.summary import render_summary
-
-        render_summary(record, Console(stderr=True))
+        write_summary(record, sys.stderr)
     return outcome.exit_code
 
 

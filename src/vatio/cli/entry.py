@@ -68,6 +68,19 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _top_level(flag: str) -> None:
+    """`vatio --help` and `vatio --version` without loading typer and click."""
+    if flag == "--version":
+        from vatio import __version__
+
+        sys.stdout.write(f"vatio {__version__}\n")
+    else:
+        from vatio.cli.commands import top_help
+
+        sys.stdout.write(top_help())
+    sys.exit(0)
+
+
 def cli() -> None:
     """The installed `vatio` command (and `python -m vatio`)."""
     main(fast_exit=True)
@@ -83,6 +96,8 @@ def main(fast_exit: bool = False) -> None:
         _check_arguments(sys.argv[1:])
         if sys.argv[1:2] != ["power"]:  # the power commands restore (and report) themselves
             _restore_power_settings()
+        if sys.argv[1:] in (["--help"], ["-h"], ["--version"]):
+            _top_level(sys.argv[1])
         if sys.argv[1:2] == ["run"]:
             from vatio.cli.fastrun import main_run
 

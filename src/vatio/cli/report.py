@@ -86,11 +86,11 @@ def report(
 
 
 def _verify(run_store, records: list, trust: list[str], allow: bool) -> list[dict]:
-    from vatio.config import load_profile
     from vatio.errors import VatioError
+    from vatio.profile_cache import cached_profile
     from vatio.record.audit import trusted_verifiers, verify_runs
 
-    profile, _ = load_profile()
+    profile, _ = cached_profile({})
     proofs = verify_runs(run_store, [r["id"] for r in records], trusted_verifiers(profile, trust))
     failing = [p for p in proofs if not p.ok]
     if failing and not allow:

@@ -18,10 +18,10 @@ def register(app: typer.Typer) -> None:
 def _open(store: str | None, *, readonly: bool = True):
     """The store for a reading command (read-only: works on a read-only mount, creates
     nothing); writing commands pass readonly=False."""
-    from vatio.config import load_profile
+    from vatio.profile_cache import cached_profile
     from vatio.store.runstore import open_store
 
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     return open_store(profile.store, readonly=readonly)
 
 
@@ -107,12 +107,12 @@ def show_run(
     json_output: bool = typer.Option(False, "--json", help="Print the whole record as JSON."),
 ) -> None:
     """One run in detail, with whether the signed log vouches for it."""
-    from vatio.config import load_profile
+    from vatio.profile_cache import cached_profile
     from vatio.record.audit import trusted_verifiers, verify_runs
 
     run_store = _open(store)
     record = run_store.get(run_id)
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     proof = verify_runs(run_store, [record["id"]], trusted_verifiers(profile))[0]
     record["verification"] = proof.to_dict()
     if json_output:
@@ -138,14 +138,14 @@ def export_runs(
 ) -> None:
     """All runs: CSV (one row per run) or JSON (full records)."""
     from vatio.cli.export import write_export
-    from vatio.config import load_profile
     from vatio.errors import InputError
+    from vatio.profile_cache import cached_profile
     from vatio.store.location import resolve_url
     from vatio.userfiles import check_output_path
 
     if fmt not in ("csv", "json"):
         raise InputError(f"Unknown export format {fmt!r}.", "Use --format csv or --format json.")
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     check_output_path(output, "export file", protect=[resolve_url(profile.store, create=False)])
     skipped = write_export(_open(store), fmt, output)
     if skipped:
