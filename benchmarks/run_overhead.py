@@ -94,7 +94,7 @@ def commands(reps: int, env: dict[str, str], cwd: Path, run_id: str) -> dict[str
             "ES",
             "--duration",
             "2h",
-        ],  # fmt: skip
+        ],
     }.items():
         timed(cmd, env, cwd)
         runs = [timed(cmd, env, cwd) for _ in range(reps)]
