@@ -100,12 +100,22 @@ class Profile(BaseModel):
         None, description="grid zone for carbon (e.g. ES, US-CAL-CISO, gcp:us-west2)"
     )
     pue: float = Field(1.0, ge=1.0, le=5.0, description="power usage effectiveness")
-    intensity: Literal["lca", "direct"] = Field("lca", description="life-cycle or direct")
-    store: str | None = Field(None, description="SQLAlchemy URL or SQLite path")
+    intensity: Literal["lca", "direct"] = Field(
+        "lca", description="kind of grid intensity: lca (life cycle) or direct"
+    )
+    store: str | None = Field(
+        None, description="run store: a SQLAlchemy URL or an SQLite file path"
+    )
     interval: float = Field(1.0, gt=0, le=60, description="sampling interval in seconds")
-    idle_baseline: float = Field(0.0, ge=0, le=600, description="seconds of idle measurement")
-    cpu_tdp_w: float | None = Field(None, gt=0, le=5000, description="override the CPU TDP")
-    memory_w_per_gb: float = Field(0.3725, gt=0, le=10, description="memory power model")
+    idle_baseline: float = Field(
+        0.0, ge=0, le=600, description="length of the idle measurement before a run, in seconds"
+    )
+    cpu_tdp_w: float | None = Field(
+        None, gt=0, le=5000, description="CPU TDP in watts, used instead of the bundled tables"
+    )
+    memory_w_per_gb: float = Field(
+        0.3725, gt=0, le=10, description="memory power in watts per GB in use"
+    )
     name: str | None = Field(None, description="default run name")
     project: str | None = Field(None, description="project the runs belong to (team stores)")
     provider: Literal["electricitymaps", "ukgrid"] | None = Field(

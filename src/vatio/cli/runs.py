@@ -166,7 +166,7 @@ def tag_run(
     tag: str = typer.Argument(..., help="Tag, e.g. main; a tag may name several runs."),
     store: str = STORE,
 ) -> None:
-    """Tag a run, e.g. as the baseline of `vatio compare --baseline main`."""
+    """Tag a run (a tag names a baseline for `vatio compare --baseline TAG`)."""
     from vatio.errors import InputError
 
     if not tag.strip() or len(tag) > 128 or any(ord(c) < 32 for c in tag):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -160,10 +161,25 @@ class RunStore:
         raise AssertionError("unreachable")
 
     def _failure(self, error: Exception) -> str:
+        if self._read_only_here():
+            return (
+                f"Cannot write the run store {self.display_url}: it is read-only here "
+                f"({_reason(error)})."
+            )
         return f"Cannot use the run store {self.display_url}: {_reason(error)}."
 
+    def _read_only_here(self) -> bool:
+        """A SQLite store whose file or folder this process may not write (a read-only
+        mount, another user's folder)."""
+        if not self.is_sqlite:
+            return False
+        path = Path(sa.engine.make_url(self.url).database or "")
+        return not (
+            os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+        )
+
     def _hint(self, text: str) -> str | None:
-        if "readonly" in text or "read-only" in text:
+        if "readonly" in text or "read-only" in text or self._read_only_here():
             return "The store is read-only here: reading works, recording needs a writable store."
         return None
 

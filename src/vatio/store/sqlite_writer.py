@@ -143,7 +143,15 @@ class SqliteWriter:
             except sqlite3.OperationalError as error:
                 text = str(error)
                 if ("locked" not in text and "busy" not in text) or attempt == attempts - 1:
-                    raise StoreError(f"Cannot use the run store {self.url}: {text}.") from None
+                    import os
+
+                    writable = os.access(self.path.parent, os.W_OK) and os.access(
+                        self.path, os.W_OK
+                    )
+                    what = "" if writable else "it is read-only here; "
+                    raise StoreError(
+                        f"Cannot write the run store {self.url}: {what}{text}."
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
             except sqlite3.DatabaseError as error:
