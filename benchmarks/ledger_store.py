@@ -18,6 +18,7 @@ with a new id and energy each. Run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -161,6 +162,15 @@ def tamper(db: Path, rnd: random.Random) -> str:
     return what
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    """A whole copy, write-ahead log included (a file copy can miss the WAL's pages)."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
 def tamper_trials(base: dict[str, Any], folder: Path, trials: int, runs: int = 60) -> dict:
     clean = folder / "clean.db"
     big_store(base, clean, runs, batch=20)
@@ -171,13 +181,14 @@ def tamper_trials(base: dict[str, Any], folder: Path, trials: int, runs: int = 6
     kinds: dict[str, int] = {}
     for _ in range(trials):
         copy = folder / "t.db"
-        shutil.copyfile(clean, copy)
+        _copy_database(clean, copy)
         what = tamper(copy, rnd)
         kinds[what.split()[0]] = kinds.get(what.split()[0], 0) + 1
         _, audit = verify_seconds(copy)
         if audit.report.ok:
             missed.append(what)
-        copy.unlink()
+        for leftover in (copy, copy.with_name("t.db-wal"), copy.with_name("t.db-shm")):
+            leftover.unlink(missing_ok=True)
     return {"trials": trials, "missed": missed, "kinds": kinds, "runs": runs}
 
 

@@ -6,7 +6,7 @@ only when a key is made or a signature checked. See docs/ledger.md.
 
 from __future__ import annotations
 
-from typing import Any
+from vatio.lazy import lazy_attributes
 
 #: public name -> module; loaded on first use, so `import vatio.ledger` costs nothing
 _LAZY = {
@@ -51,12 +51,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'vatio.ledger' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
