@@ -46,10 +46,17 @@ class LogAdvance(Protocol):
 
 def process_identity() -> dict[str, Any]:
     """This process: host, pid and its start time (so a reused pid is not mistaken for it)."""
-    try:
-        import psutil
+    pid = os.getpid()
+    known = _IDENTITY.get(pid)
+    if known is None:  # once per process (a fork gets its own): psutil costs ~0.3 ms a call
+        try:
+            import psutil
 
-        started = psutil.Process().create_time()
-    except Exception:
-        started = None
-    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": started}
+            started = psutil.Process(pid).create_time()
+        except Exception:
+            started = None
+        known = _IDENTITY[pid] = {"host": socket.gethostname(), "pid": pid, "pid_started": started}
+    return dict(known)
+
+
+_IDENTITY: dict[int, dict[str, Any]] = {}
