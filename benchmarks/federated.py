@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-COMMAND = ".venv/bin/python benchmarks/federated.py --write docs/benchmarks-federated.md"
+COMMAND = ".venv/bin/python benchmarks/federated.py --write docs/benchmarks.md"
 WALL_TARGET_S = 60.0
 GAP_TARGET = 2.0
 LEDGER_TARGET_PCT = 1.0

@@ -15,7 +15,7 @@ that need fakes (choice against brute force, restore under injected failures).
    tree, failed by exception, SIGTERM and SIGKILL (+ `vatio power restore`):
    restored every time?
 
-    .venv/bin/python benchmarks/power.py --write docs/benchmarks-power.md
+    .venv/bin/python benchmarks/power.py --write docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "src")]
-COMMAND = ".venv/bin/python benchmarks/power.py --write docs/benchmarks-power.md"
+COMMAND = ".venv/bin/python benchmarks/power.py --write docs/benchmarks.md"
 
 
 # -- 1. the VM sweep ------------------------------------------------------------------------

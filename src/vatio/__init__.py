@@ -6,7 +6,9 @@ that ``import vatio`` stays cheap inside training scripts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vatio.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 __all__ = ["RunResult", "Tracker", "VatioError", "__version__", "track"]
@@ -24,12 +26,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'vatio' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -1,5 +1,5 @@
 """`python -m vatio` is the `vatio` command."""
 
-from vatio.cli.app import main
+from vatio.cli.entry import cli
 
-main()
+cli()

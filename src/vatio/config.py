@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -19,15 +18,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from vatio.errors import InputError, ProfileError
+from vatio.profile_files import ENV_KEYS, find_profile_file
 from vatio.units import parse_duration
 
-ENV_KEYS = {
-    "VATIO_ZONE": "zone",
-    "VATIO_STORE": "store",
-    "VATIO_PUE": "pue",
-    "VATIO_INTERVAL": "interval",
-    "VATIO_PROJECT": "project",
-}
+__all__ = ["ENV_KEYS", "Profile", "find_profile_file", "load_profile"]
 
 
 class ReportSettings(BaseModel):
@@ -107,12 +101,22 @@ class Profile(BaseModel):
         None, description="grid zone for carbon (e.g. ES, US-CAL-CISO, gcp:us-west2)"
     )
     pue: float = Field(1.0, ge=1.0, le=5.0, description="power usage effectiveness")
-    intensity: Literal["lca", "direct"] = Field("lca", description="life-cycle or direct")
-    store: str | None = Field(None, description="SQLAlchemy URL or SQLite path")
+    intensity: Literal["lca", "direct"] = Field(
+        "lca", description="kind of grid intensity: lca (life cycle) or direct"
+    )
+    store: str | None = Field(
+        None, description="run store: a SQLAlchemy URL or an SQLite file path"
+    )
     interval: float = Field(1.0, gt=0, le=60, description="sampling interval in seconds")
-    idle_baseline: float = Field(0.0, ge=0, le=600, description="seconds of idle measurement")
-    cpu_tdp_w: float | None = Field(None, gt=0, le=5000, description="override the CPU TDP")
-    memory_w_per_gb: float = Field(0.3725, gt=0, le=10, description="memory power model")
+    idle_baseline: float = Field(
+        0.0, ge=0, le=600, description="length of the idle measurement before a run, in seconds"
+    )
+    cpu_tdp_w: float | None = Field(
+        None, gt=0, le=5000, description="CPU TDP in watts, used instead of the bundled tables"
+    )
+    memory_w_per_gb: float = Field(
+        0.3725, gt=0, le=10, description="memory power in watts per GB in use"
+    )
     name: str | None = Field(None, description="default run name")
     project: str | None = Field(None, description="project the runs belong to (team stores)")
     provider: Literal["electricitymaps", "ukgrid"] | None = Field(
@@ -144,43 +148,6 @@ class Profile(BaseModel):
     @classmethod
     def _zone_upper(cls, value: str | None) -> str | None:
         return value.strip().upper() if isinstance(value, str) else value
-
-
-def find_profile_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest vatio.toml, or pyproject.toml with a [tool.vatio] table, from cwd up."""
-    for folder in (cwd, *cwd.parents):
-        candidate = folder / "vatio.toml"
-        if candidate.is_file():
-            return candidate, _table(_read_toml(candidate), candidate)
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            tool = _read_toml(pyproject).get("tool")
-            table = tool.get("vatio") if isinstance(tool, dict) else None
-            if table is not None:
-                return pyproject, _table(table, pyproject)
-    return None
-
-
-def _table(table: Any, path: Path) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise ProfileError(f"{path}: the vatio settings must be a table, not a value.")
-    return table
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    from vatio.userfiles import read_user_text
-
-    try:
-        text = read_user_text(path, "profile", 8 * 1024 * 1024)
-        data = tomllib.loads(text)
-    except InputError as error:
-        raise ProfileError(error.message, error.hint) from None
-    except (tomllib.TOMLDecodeError, RecursionError) as error:
-        raise ProfileError(f"{path} is not valid TOML: {error}.", "Fix the syntax.") from None
-    tool = data.get("tool")
-    if path.name == "vatio.toml" and isinstance(tool, dict) and "vatio" in tool:
-        return tool["vatio"]
-    return data
 
 
 def load_profile(

@@ -29,6 +29,24 @@ class Outcome:
     status: str  # completed, failed, interrupted, killed
     error: str | None = None
     signals_received: list[int] = field(default_factory=list)
+    #: CPU seconds of the child and the descendants it reaped (from wait4), when known
+    cpu_s: float | None = None
+
+
+class MeteredPopen(subprocess.Popen):
+    """A Popen that keeps the reaped child's CPU time (wait4's rusage): exact even for a job
+    too short for any sample to see it."""
+
+    cpu_s: float | None = None
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # CPython's POSIX reaping hook
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return (self.pid, 0)
+        if pid == self.pid:
+            self.cpu_s = usage.ru_utime + usage.ru_stime
+        return (pid, status)
 
 
 def terminal_delivers_sigint() -> bool:
@@ -39,29 +57,18 @@ def terminal_delivers_sigint() -> bool:
         return False
 
 
-def supervise(
+def spawn(
     command: list[str],
     *,
     env: dict[str, str] | None = None,
     stdout: IO[Any] | int | None = None,
     stderr: IO[Any] | int | None = None,
     new_session: bool = False,
-    timeout_s: float | None = None,
-    on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
     identity: dict[str, Any] | None = None,
-    kill_after_s: float | None = None,
-) -> Outcome:
-    """Run `command` and wait; never raises for the child's sake.
-
-    `new_session` puts the child in its own process group (to suspend it as a
-    whole); `on_spawn` may start helpers around the child and return their
-    clean-up; `timeout_s` stops the child (SIGTERM, then SIGKILL) when it runs long;
-    `identity` ({"user", "group", "extra_groups"}) runs it as another user.
-    `kill_after_s` (like timeout(1)'s --kill-after) sends SIGKILL to a child still
-    alive that long after vatio forwarded it a stop signal.
-    """
+) -> subprocess.Popen | Outcome:
+    """Start `command` (no shell); the Outcome of a command that cannot start."""
     try:
-        child = subprocess.Popen(
+        return MeteredPopen(
             command,
             env=env,
             stdout=stdout,
@@ -75,6 +82,57 @@ def supervise(
         return Outcome(126, "failed", f"permission denied: {command[0]} is not executable")
     except OSError as error:
         return Outcome(126, "failed", f"cannot execute {command[0]}: {error.strerror}")
+
+
+class EarlySignals:
+    """Catch stop signals between spawning a job and supervising it (vatio is still starting
+    its tracker then); `supervise(..., early=...)` forwards them to the job."""
+
+    def __init__(self) -> None:
+        self.caught: list[int] = []
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {sig: signal.signal(sig, self._catch) for sig in FORWARDED}
+
+    def _catch(self, signum: int, _frame: Any) -> None:
+        self.caught.append(signum)
+
+    def release(self) -> list[int]:
+        caught, self.caught = self.caught, []
+        return caught
+
+
+def supervise(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdout: IO[Any] | int | None = None,
+    stderr: IO[Any] | int | None = None,
+    new_session: bool = False,
+    timeout_s: float | None = None,
+    on_spawn: Callable[[subprocess.Popen], Callable[[], None] | None] | None = None,
+    identity: dict[str, Any] | None = None,
+    kill_after_s: float | None = None,
+    spawned: subprocess.Popen | None = None,
+    early: EarlySignals | None = None,
+) -> Outcome:
+    """Run `command` and wait; never raises for the child's sake.
+
+    `new_session` puts the child in its own process group (to suspend it as a
+    whole); `on_spawn` may start helpers around the child and return their
+    clean-up; `timeout_s` stops the child (SIGTERM, then SIGKILL) when it runs long;
+    `identity` ({"user", "group", "extra_groups"}) runs it as another user.
+    `kill_after_s` (like timeout(1)'s --kill-after) sends SIGKILL to a child still
+    alive that long after vatio forwarded it a stop signal. `spawned` is a child already
+    started with `spawn()` (then `early` holds the signals caught since, forwarded now).
+    """
+    if spawned is None:
+        started = spawn(command, env=env, stdout=stdout, stderr=stderr,
+                        new_session=new_session, identity=identity)  # fmt: skip
+        if isinstance(started, Outcome):
+            return started
+        spawned = started
+    child = spawned
 
     received: list[int] = []
     grace = KILL_GRACE_S if kill_after_s is None else kill_after_s
@@ -100,6 +158,10 @@ def supervise(
 
     in_main = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED} if in_main else {}
+    if early is not None:
+        previous = early.previous or previous
+        for signum in early.release():
+            forward(signum, None)
     cleanup = on_spawn(child) if on_spawn else None
     timed_out = False
     try:
@@ -120,6 +182,7 @@ def supervise(
             cleanup()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    cpu_s = getattr(child, "cpu_s", None)
     if forced:
         name = signal.Signals(next(s for s in received if s != signal.SIGINT)).name
         return Outcome(
@@ -127,12 +190,14 @@ def supervise(
             "killed",
             f"ignored {name} for {forced[0]:g} s; killed with SIGKILL",
             received,
+            cpu_s,
         )
     if timed_out:
-        return Outcome(
-            TIMEOUT_EXIT, "killed", f"stopped after the {timeout_s:g} s timeout", received
-        )
-    return outcome_of(returncode, received)
+        message = f"stopped after the {timeout_s:g} s timeout"
+        return Outcome(TIMEOUT_EXIT, "killed", message, received, cpu_s)
+    outcome = outcome_of(returncode, received)
+    outcome.cpu_s = cpu_s
+    return outcome
 
 
 def outcome_of(returncode: int, received: list[int]) -> Outcome:

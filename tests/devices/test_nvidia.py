@@ -156,6 +156,12 @@ def test_nvml_absent_is_a_status_not_an_exception(monkeypatch):
     (status,) = found.statuses
     assert status.detail.startswith("NVIDIA: NVML not available (")
     assert "NVML Shared Library Not Found" in status.detail
+    import vatio.devices.nvidia as nvidia
+
+    monkeypatch.setattr(nvidia, "_driver_present", lambda: False)  # this VM: no driver at all
+    found = discover_nvidia(env={})
+    assert not found.sensors and "no NVIDIA driver on this machine" in found.statuses[0].detail
+    monkeypatch.setattr(nvidia, "_driver_present", lambda: True)
     monkeypatch.setitem(sys.modules, "pynvml", None)  # `import pynvml` raises ImportError
     found = discover_nvidia(env={})
     assert not found.sensors and "nvidia-ml-py not installed" in found.statuses[0].detail

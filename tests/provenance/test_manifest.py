@@ -257,7 +257,7 @@ def test_git_missing_gives_none_and_a_note(monkeypatch: pytest.MonkeyPatch, tmp_
     def no_git(*args: Any, **kwargs: Any) -> Any:
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(manifest, "_MeteredPopen", no_git)
+    monkeypatch.setattr(manifest, "MeteredPopen", no_git)
     errors: list[str] = []
     assert git_info(tmp_path, errors) is None
     assert errors and "not found" in errors[0]
@@ -287,7 +287,7 @@ def test_git_timeout_leaves_field_none(monkeypatch: pytest.MonkeyPatch, tmp_path
         def kill(self) -> None:
             self.killed = True
 
-    monkeypatch.setattr(manifest, "_MeteredPopen", FakeProc)
+    monkeypatch.setattr(manifest, "MeteredPopen", FakeProc)
     errors: list[str] = []
     assert git_info(tmp_path, errors) == {"commit": "abc123", "branch": "main", "dirty": None}
     assert errors == ["git: `git status --porcelain` timed out after 2 s"]

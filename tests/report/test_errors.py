@@ -69,3 +69,17 @@ def test_unwritable_output_and_several_runs_with_flops(vatio, store, demo_run, t
     _fails(vatio("report", demo_run["id"], "-o", str(target), store=store), "Cannot write")
     _fails(vatio("report", demo_run["id"], demo_run["id"], store=store), "more than once")
     _fails(vatio("report", demo_run["id"], demo_run["id"], "--flops", "5", store=store), "--flops")
+
+
+def test_an_abandoned_run_is_reported_as_abandoned_with_its_last_heartbeat(vatio, store):
+    result = make_result()
+    run_store = RunStore(f"sqlite:///{store}")
+    run_store.begin(
+        result.id, kind="run", parent_id=None, name="train", command=["python", "t.py"],
+        started_at=result.started_at, zone=None,
+    )  # fmt: skip
+    import sqlalchemy as sa
+
+    with sa.create_engine(f"sqlite:///{store}").begin() as conn:  # its vatio is long gone
+        conn.exec_driver_sql("UPDATE runs SET pid = 4194303, pid_started = 1.0")
+    _fails(vatio("report", result.id, store=store), "was abandoned", "last heartbeat was")

@@ -66,3 +66,18 @@ def test_baseline_regression_fails_when_asked(pytester):
 def test_plugin_smoke(pytester, flag):
     pytester.makepyfile("def test_ok():\n    assert True\n")
     pytester.runpytest_subprocess(*flag).assert_outcomes(passed=1)
+
+
+def test_an_unwritable_store_keeps_the_sessions_figures_and_says_where(pytester):
+    pytester.makepyfile(TESTS)
+    junk = pytester.path / "junk.db"
+    junk.write_text("not a database: the store cannot be opened at the end of the session")
+    result = pytester.runpytest_subprocess("--vatio", f"--vatio-store={junk}")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "not stored in the run store" in out and "(3 runs) are saved in" in out
+    saved = next(pytester.path.glob(".vatio/unsaved/*.json"))
+    import json
+
+    records = json.loads(saved.read_text())["records"]
+    assert {r["kind"] for r in records} == {"test-session", "test"} and len(records) == 3

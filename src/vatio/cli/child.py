@@ -8,6 +8,7 @@ vatio's (128 + N when signal N killed it).
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,42 +30,33 @@ def run_tracked(
     kill_after_s: float | None = None,
     group: str | None = None,
 ) -> int:
-    """Measure and record `command`; returns the exit code vatio should exit with."""
-    from vatio.config import load_profile
-    from vatio.measure.sampler import CHILD_LATER
-    from vatio.record import RecordingTracker
+    """Measure and record `command`; returns the exit code vatio should exit with.
 
-    profile, sources = load_profile(overrides=overrides)
-    tracker = RecordingTracker(
-        command=command, profile=profile, profile_sources=sources, pid=CHILD_LATER,
-        group=group or "auto",
-    )  # fmt: skip
-    plan = None
-    if greenest is None and profile.schedule and profile.schedule.greenest:
-        greenest = profile.schedule.model_dump()
-    if greenest is not None:
-        from vatio.cli.greenest import plan_and_wait
+    A plain run is spawned first: the profile (validated, from the cache when this input
+    was seen before), the zone and the store are checked, an origin instant is taken, the
+    job starts, and only then is the tracker imported and started, counting from that
+    instant. A run that waits for a green window, or measures idle power first, starts
+    its tracker before the job as it must.
+    """
+    from vatio.profile_cache import cached_profile
 
-        plan = plan_and_wait(greenest, profile, quiet=quiet)
-        if plan is None:
+    if group:  # a bad group id is refused before the job starts
+        from vatio.record.multinode import check_group
+
+        group = check_group(group, "--group") if group != "auto" else group
+    profile, sources = cached_profile(overrides)
+    wants_plan = greenest is not None or bool(profile.schedule and profile.schedule.greenest)
+    if wants_plan and not hasattr(profile, "model_fields"):
+        from vatio.config import load_profile  # planning reads every setting (provider keys)
+
+        profile, sources = load_profile(overrides=overrides)
+    if wants_plan or profile.idle_baseline > 0:
+        tracker, _plan, outcome = _tracker_first(command, profile, sources, greenest, quiet,
+                                                 kill_after_s, group)  # fmt: skip
+        if tracker is None:
             return 130
-        plan.attach(tracker)  # forecast and zone for the record's carbon, the plan section
-    tracker.start()
-
-    def on_spawn(child: Any) -> Any:
-        tracker.attach(child.pid)
-        return plan.suspender(child) if plan and plan.slots else None
-
-    try:
-        outcome = supervise(
-            command,
-            new_session=bool(plan and plan.slots),
-            on_spawn=on_spawn,
-            kill_after_s=kill_after_s,
-        )
-    except BaseException as error:  # vatio itself failed: still record the run
-        tracker.stop("failed", error=f"vatio: {type(error).__name__}: {error}")
-        raise
+    else:
+        tracker, outcome = _job_first(command, profile, sources, kill_after_s, group)
     if outcome.exit_code in (126, 127) and outcome.status == "failed" and outcome.error:
         sys.stderr.write(f"vatio: {outcome.error}\n")
     survivors = tracker.sampler.tree.survivors() if tracker.sampler and tracker.sampler.tree else []
@@ -93,12 +85,87 @@ def run_tracked(
 
         print_json(record)
     elif not quiet:
-        from rich.console import Console
+        from vatio.cli.summary import write_summary
 
-        from vatio.cli.summary import render_summary
-
-        render_summary(record, Console(stderr=True))
+        write_summary(record, sys.stderr)
     return outcome.exit_code
+
+
+def _job_first(command, profile, sources, kill_after_s, group=None) -> tuple[Any, Outcome]:
+    """Check what can refuse the run, take the origin instant, spawn, then measure."""
+    from vatio.measure.origin import take_origin
+    from vatio.process import EarlySignals, spawn
+    from vatio.record.context import check_zone
+    from vatio.store.location import resolve_url
+
+    check_zone(profile, sources)
+    resolve_url(profile.store)  # a store path that cannot be used: before the job
+    early = EarlySignals()
+    origin = take_origin()
+    started = spawn(command)
+    from vatio.measure.sampler import CHILD_LATER
+    from vatio.record.tracker import RecordingTracker
+
+    tracker = RecordingTracker(
+        command=command, profile=profile, profile_sources=sources, pid=CHILD_LATER,
+        group=group or "auto",  # a rank of torchrun/Slurm/MPI: a part of its job
+    )  # fmt: skip
+    tracker.start(origin, background=False)
+    if isinstance(started, Outcome):  # the command could not start: recorded as failed
+        for sig, handler in early.previous.items():
+            signal.signal(sig, handler)
+        tracker.start_background()
+        return tracker, started
+    tracker.attach(started.pid)
+    tracker.start_background()
+    try:
+        outcome = supervise(command, spawned=started, early=early, kill_after_s=kill_after_s)
+    except BaseException as error:  # vatio itself failed: still record the run
+        tracker.stop("failed", error=f"vatio: {type(error).__name__}: {error}")
+        raise
+    tracker.sampler.settle_tree(outcome.cpu_s)
+    return tracker, outcome
+
+
+def _tracker_first(command, profile, sources, greenest, quiet, kill_after_s, group=None):
+    """Plan (and wait for) a green window or measure idle power, then start the job."""
+    from vatio.measure.sampler import CHILD_LATER
+    from vatio.record.tracker import RecordingTracker
+
+    tracker = RecordingTracker(
+        command=command, profile=profile, profile_sources=sources, pid=CHILD_LATER,
+        group=group or "auto",  # a rank of torchrun/Slurm/MPI: a part of its job
+    )  # fmt: skip
+    plan = None
+    if greenest is None and profile.schedule and profile.schedule.greenest:
+        greenest = profile.schedule.model_dump()
+    if greenest is not None:
+        from vatio.cli.greenest import plan_and_wait
+
+        plan = plan_and_wait(greenest, profile, quiet=quiet)
+        if plan is None:
+            return None, None, None
+        plan.attach(tracker)  # forecast and zone for the record's carbon, the plan section
+    tracker.start(background=False)
+
+    def on_spawn(child: Any) -> Any:
+        tracker.attach(child.pid)
+        tracker.start_background()  # after the spawn: it must not delay the job
+        return plan.suspender(child) if plan and plan.slots else None
+
+    try:
+        outcome = supervise(
+            command,
+            new_session=bool(plan and plan.slots),
+            on_spawn=on_spawn,
+            kill_after_s=kill_after_s,
+        )
+    except BaseException as error:  # vatio itself failed: still record the run
+        tracker.stop("failed", error=f"vatio: {type(error).__name__}: {error}")
+        raise
+    if tracker.sampler is not None:
+        tracker.sampler.settle_tree(outcome.cpu_s)
+    return tracker, plan, outcome
 
 
 def _shown(url: str | None) -> str | None:

@@ -21,9 +21,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _profile(store: str | None):
-    from vatio.config import load_profile
+    from vatio.profile_cache import cached_profile
 
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     return profile
 
 

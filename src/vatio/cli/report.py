@@ -141,8 +141,8 @@ def _fleet(
     from datetime import UTC, datetime
 
     from vatio.cli.runs import run_filter
-    from vatio.config import load_profile
     from vatio.errors import InputError, StoreError
+    from vatio.profile_cache import cached_profile
     from vatio.record.audit import trusted_verifiers
     from vatio.report.fleet import GROUP_BY, fleet_report
     from vatio.report.load import open_run_store, store_exists
@@ -165,7 +165,7 @@ def _fleet(
             "Record runs with `vatio run`, or point --store or VATIO_STORE at the team store.",
         )
     run_store = open_run_store(settings.store)
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     from rich.progress import Progress
 
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
@@ -203,11 +203,11 @@ def _fleet(
 
 def _verify(run_store, records: list, trust: list[str], allow: bool) -> list[dict]:
     from vatio.cli.groupview import combined_proof
-    from vatio.config import load_profile
     from vatio.errors import VatioError
+    from vatio.profile_cache import cached_profile
     from vatio.record.audit import RunProof, trusted_verifiers, verify_runs
 
-    profile, _ = load_profile()
+    profile, _ = cached_profile({})
     parts = {r["id"]: r["group"]["parts"] if r.get("group") else [r["id"]] for r in records}
     found = verify_runs(
         run_store, [i for ids in parts.values() for i in ids], trusted_verifiers(profile, trust)

@@ -18,10 +18,10 @@ def register(app: typer.Typer) -> None:
 def _open(store: str | None, *, readonly: bool = True):
     """The store for a reading command (read-only: works on a read-only mount, creates
     nothing); writing commands pass readonly=False."""
-    from vatio.config import load_profile
+    from vatio.profile_cache import cached_profile
     from vatio.store.runstore import open_store
 
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     return open_store(profile.store, readonly=readonly)
 
 
@@ -120,12 +120,12 @@ def show_run(
     """One run in detail, with whether the signed log vouches for it; a multi-node job (its
     group id, or any of its parts) as one run with its nodes side by side."""
     from vatio.cli.groupview import combined_proof, logical_record, proof_line, render_nodes
-    from vatio.config import load_profile
+    from vatio.profile_cache import cached_profile
     from vatio.record.audit import trusted_verifiers, verify_runs
 
     run_store = _open(store)
     record = run_store.get(run_id) if part else logical_record(run_store, run_id)
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     verifiers = trusted_verifiers(profile)
     if record.get("group"):
         proofs = verify_runs(run_store, record["group"]["parts"], verifiers)
@@ -158,14 +158,14 @@ def export_runs(
 ) -> None:
     """All runs: CSV (one row per run) or JSON (full records)."""
     from vatio.cli.export import write_export
-    from vatio.config import load_profile
     from vatio.errors import InputError
+    from vatio.profile_cache import cached_profile
     from vatio.store.location import resolve_url
     from vatio.userfiles import check_output_path
 
     if fmt not in ("csv", "json"):
         raise InputError(f"Unknown export format {fmt!r}.", "Use --format csv or --format json.")
-    profile, _ = load_profile(overrides={"store": store})
+    profile, _ = cached_profile({"store": store})
     check_output_path(output, "export file", protect=[resolve_url(profile.store, create=False)])
     skipped = write_export(_open(store), fmt, output)
     if skipped:
@@ -205,7 +205,7 @@ def tag_run(
     tag: str = typer.Argument(..., help="Tag, e.g. main; a tag may name several runs."),
     store: str = STORE,
 ) -> None:
-    """Tag a run, e.g. as the baseline of `vatio compare --baseline main`."""
+    """Tag a run (a tag names a baseline for `vatio compare --baseline TAG`)."""
     from vatio.errors import InputError
 
     if not tag.strip() or len(tag) > 128 or any(ord(c) < 32 for c in tag):

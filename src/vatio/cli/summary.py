@@ -4,27 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from vatio.cli.output import fmt_duration
 from vatio.quantities import carbon as fmt_carbon
 from vatio.quantities import carbon_range, energy_range
 from vatio.quantities import energy as fmt_energy
 
 
-def render_summary(record: dict[str, Any], console: Console) -> None:
-    totals = record.get("totals", {})
-    carbon = record.get("carbon")
-    title = f"vatio run {record['id']}" + (f" · {record['name']}" if record.get("name") else "")
+def render_summary(record: dict[str, Any], console: Any) -> None:
+    """The summary as a rich table (for commands that use rich anyway)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    title, rows = summary_rows(record)
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value")
-    add_row = table.add_row
+    for label, value in rows:
+        table.add_row(escape(label), escape(value))
+    console.print(table)
+
+
+def write_summary(record: dict[str, Any], stream: Any) -> None:
+    """The summary as plain aligned text: what `vatio run` prints (no rich import to pay
+    for at the end of every job)."""
+    from vatio.cli.output import one_line
+
+    title, rows = summary_rows(record)
+    width = max(len(label) for label, _ in rows)
+    lines = [one_line(title)] + [f"  {label:<{width}}  {one_line(value)}" for label, value in rows]
+    stream.write("\n".join(lines) + "\n")
+
+
+def summary_rows(record: dict[str, Any]) -> tuple[str, list[tuple[str, str]]]:
+    """The title and (label, value) rows of a run's summary."""
+    totals = record.get("totals", {})
+    carbon = record.get("carbon")
+    title = f"vatio run {record['id']}" + (f" · {record['name']}" if record.get("name") else "")
+    rows: list[tuple[str, str]] = []
 
     def row(label: str, value: str) -> None:
-        add_row(escape(label), escape(value))
+        rows.append((label, value))
 
     exit_code = record.get("exit_code")
     status = record.get("status", "?") + (f" (exit {exit_code})" if exit_code is not None else "")
@@ -96,4 +115,4 @@ def render_summary(record: dict[str, Any], console: Console) -> None:
         row("warning", str(warning))
     for path in record.get("unsaved") or []:
         row("saved as", f"{path} (the store could not be written; `vatio runs import` it)")
-    console.print(table)
+    return title, rows

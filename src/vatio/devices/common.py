@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 MEASURED_RAPL = "measured:rapl"
 MEASURED_NVML_COUNTER = "measured:nvml-counter"
@@ -76,6 +77,12 @@ class EnergySensor(ABC):
 
     def start(self, now: float) -> None:  # noqa: B027 - optional hook
         """Take the zero point; `now` is time.monotonic()."""
+
+    def start_from(self, origin: Any, now: float) -> bool:
+        """Take the zero point at an earlier instant (`vatio.measure.origin.Origin`) when this
+        sensor can; False when it cannot (it then starts now, and the gap is reported)."""
+        self.start(now)
+        return False
 
     @abstractmethod
     def read(self, now: float) -> Reading:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -145,6 +146,13 @@ class CpuTdpEstimator(EnergySensor):
         self._last = (now, busy, total)
         self._total = Reading(0.0, 0.0, 0.0)
 
+    def start_from(self, origin: Any, now: float) -> bool:
+        if origin.cpu_busy_s is None or self._cpu_times is not psutil.cpu_times:
+            return super().start_from(origin, now)
+        self._last = (origin.monotonic, origin.cpu_busy_s, origin.cpu_total_s)
+        self._total = Reading(0.0, 0.0, 0.0)
+        return True
+
     def read(self, now: float) -> Reading:
         busy, total = _busy_and_total(self._cpu_times())
         if self._last is None:
@@ -193,6 +201,12 @@ class MemoryEstimator(EnergySensor):
     def start(self, now: float) -> None:
         self._last = (now, self._used())
         self._total = Reading(0.0, 0.0, 0.0)
+
+    def start_from(self, origin: Any, now: float) -> bool:
+        """Memory in use changes slowly: the amount now stands for the moments before."""
+        self._last = (origin.monotonic, self._used())
+        self._total = Reading(0.0, 0.0, 0.0)
+        return True
 
     def read(self, now: float) -> Reading:
         used = self._used()

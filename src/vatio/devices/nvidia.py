@@ -43,11 +43,27 @@ def _load(nvml: Any) -> tuple[Any, str]:
     if nvml is not None:
         return nvml, ""
     name = os.environ.get(NVML_MODULE_ENV) or "pynvml"
+    if name == "pynvml" and not _driver_present():
+        return (
+            None,
+            "no NVIDIA driver on this machine (/proc/driver/nvidia and /dev/nvidia* absent)",
+        )
     try:  # lazy: keeps `import vatio` fast on GPU-free machines
         return importlib.import_module(name), ""
     except ImportError as exc:
         what = "nvidia-ml-py not installed" if name == "pynvml" else f"{name} not importable"
         return None, f"{what}: {exc}"
+
+
+def _driver_present() -> bool:
+    """The NVIDIA kernel driver is loaded (or its devices are passed into a container):
+    checked with two stats before importing and initialising NVML (tens of ms)."""
+    if os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidiactl"):
+        return True
+    try:
+        return any(name.startswith("nvidia") for name in os.listdir("/dev"))
+    except OSError:
+        return True  # cannot tell: try NVML
 
 
 class _Session:

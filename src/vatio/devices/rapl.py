@@ -9,8 +9,10 @@ same joules twice.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 from vatio.devices.common import MEASURED_RAPL, Discovery, EnergySensor, Reading, SensorStatus
 from vatio.errors import SensorReadError
@@ -81,6 +83,14 @@ class RaplSensor(EnergySensor):
         self._last_raw = None
         self._started_at = now
         self._last_raw = self._raw()
+
+    def start_from(self, origin: Any, now: float) -> bool:
+        raw = origin.rapl_uj.get(os.path.realpath(self._energy_file))
+        if raw is None:
+            return super().start_from(origin, now)
+        self._total_uj, self.wraps = 0, 0
+        self._started_at, self._last_raw = origin.monotonic, raw
+        return True
 
     def read(self, now: float) -> Reading:
         raw = self._raw()

@@ -8,7 +8,9 @@ section. Nothing here imports Flower until a run starts (extra `vatio[fl]`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vatio.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from vatio.federated.advisor import Advice, AdviceInputs, advise
@@ -28,12 +30,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vatio.federated' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

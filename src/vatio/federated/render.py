@@ -5,19 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
-def _j(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value == 0:
-        return "0 J"
-    if value >= 3.6e5:
-        return f"{value / 3.6e6:.3g} kWh"
-    if value >= 1e3:
-        return f"{value / 1e3:.3g} kJ"
-    if value >= 1:
-        return f"{value:.3g} J"
-    return f"{value * 1e3:.3g} mJ"
+from vatio.quantities import energy as _j
 
 
 def _rng(d: dict[str, Any], key: str = "central") -> str:

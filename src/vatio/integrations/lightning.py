@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from vatio.errors import InputError
-from vatio.integrations.training import TrainingRun
+from vatio.integrations.training import MeasuredTraining, TrainingRun
 
 try:
     import lightning.pytorch as pl
@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - depends on which package is installed
 FLOPS_METHOD = "flops_per_batch x training batches ({source})"
 
 
-class VatioCallback(pl.Callback):
+class VatioCallback(MeasuredTraining, pl.Callback):
     """Measure a Lightning fit with vatio (options go to `vatio.track`)."""
 
     def __init__(
@@ -53,15 +53,6 @@ class VatioCallback(pl.Callback):
         self.training = TrainingRun("lightning", name, tracker_options)
         self.flops_per_batch = flops_per_batch
         self.all_processes = all_processes
-
-    @property
-    def result(self) -> Any:
-        """The vatio RunResult of the last fit (None until it ends)."""
-        return self.training.result
-
-    @property
-    def tracker(self) -> Any:
-        return self.training.tracker
 
     def on_fit_start(self, trainer, pl_module):
         if not (trainer.is_global_zero or self.all_processes):

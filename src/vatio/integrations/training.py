@@ -149,6 +149,22 @@ class TrainingRun:
         self._flushed = (self._samples, tokens)
 
 
+class MeasuredTraining:
+    """What both framework callbacks expose: the run they hold and its result."""
+
+    training: TrainingRun
+
+    @property
+    def result(self) -> Any:
+        """The vatio RunResult of the last training (None until it ends)."""
+        return self.training.result
+
+    @property
+    def tracker(self) -> Any:
+        """The live tracker while training runs (None before it starts)."""
+        return self.training.tracker
+
+
 def batch_work(batch: Any) -> tuple[int, Any, str | None]:
     """(samples, tokens, how tokens were counted) of a batch; tokens may be a device tensor."""
     if isinstance(batch, Mapping):

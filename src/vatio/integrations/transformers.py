@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from vatio.errors import InputError
-from vatio.integrations.training import TrainingRun
+from vatio.integrations.training import MeasuredTraining, TrainingRun
 
 try:
     import transformers
@@ -36,7 +36,7 @@ FLOPS_METHOD = (
 )
 
 
-class VatioCallback(TrainerCallback):
+class VatioCallback(MeasuredTraining, TrainerCallback):
     """Measure a Trainer's training with vatio (options go to `vatio.track`)."""
 
     def __init__(
@@ -46,15 +46,6 @@ class VatioCallback(TrainerCallback):
         self.all_processes = all_processes
         self._hook: Any = None
         self._flos_at_start = 0.0
-
-    @property
-    def result(self) -> Any:
-        """The vatio RunResult of the last training (None until it ends)."""
-        return self.training.result
-
-    @property
-    def tracker(self) -> Any:
-        return self.training.tracker
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         if not (state.is_world_process_zero or self.all_processes):

@@ -6,82 +6,49 @@ only when a key is made or a signature checked. See docs/ledger.md.
 
 from __future__ import annotations
 
-from vatio.ledger.checkpoint import (
-    Checkpoint,
-    Cosignature,
-    cosign_checkpoint,
-    count_valid,
-    parse_checkpoint,
-    sign_checkpoint,
-    verify_cosignatures,
-)
-from vatio.ledger.errors import LedgerError, LedgerKeyError, LogError, NoteError
-from vatio.ledger.filelog import FileLog, LogEntry, verify_log
-from vatio.ledger.keys import (
-    CosignerKey,
-    SigningKey,
-    Verifier,
-    default_key_path,
-    load_or_create_key,
-)
-from vatio.ledger.merkle import (
-    Frontier,
-    MerkleTree,
-    consistency_proof,
-    inclusion_proof,
-    leaf_hash,
-    node_hash,
-    root,
-    verify_consistency,
-    verify_inclusion,
-)
-from vatio.ledger.note import (
-    Note,
-    NoteSignature,
-    NoteVerification,
-    add_signature,
-    parse_note,
-    sign_note,
-    verify_note,
-)
-from vatio.ledger.verify import Problem, VerifyReport
+from vatio.lazy import lazy_attributes
 
-__all__ = [
-    "Checkpoint",
-    "Cosignature",
-    "CosignerKey",
-    "FileLog",
-    "Frontier",
-    "LedgerError",
-    "LedgerKeyError",
-    "LogEntry",
-    "LogError",
-    "MerkleTree",
-    "Note",
-    "NoteError",
-    "NoteSignature",
-    "NoteVerification",
-    "Problem",
-    "SigningKey",
-    "Verifier",
-    "VerifyReport",
-    "add_signature",
-    "consistency_proof",
-    "cosign_checkpoint",
-    "count_valid",
-    "default_key_path",
-    "inclusion_proof",
-    "leaf_hash",
-    "load_or_create_key",
-    "node_hash",
-    "parse_checkpoint",
-    "parse_note",
-    "root",
-    "sign_checkpoint",
-    "sign_note",
-    "verify_consistency",
-    "verify_cosignatures",
-    "verify_inclusion",
-    "verify_log",
-    "verify_note",
-]
+#: public name -> module; loaded on first use, so `import vatio.ledger` costs nothing
+_LAZY = {
+    "Checkpoint": "vatio.ledger.checkpoint",
+    "Cosignature": "vatio.ledger.checkpoint",
+    "CosignerKey": "vatio.ledger.keys",
+    "FileLog": "vatio.ledger.filelog",
+    "Frontier": "vatio.ledger.merkle",
+    "LedgerError": "vatio.ledger.errors",
+    "LedgerKeyError": "vatio.ledger.errors",
+    "LogEntry": "vatio.ledger.filelog",
+    "LogError": "vatio.ledger.errors",
+    "MerkleTree": "vatio.ledger.merkle",
+    "Note": "vatio.ledger.note",
+    "NoteError": "vatio.ledger.errors",
+    "NoteSignature": "vatio.ledger.note",
+    "NoteVerification": "vatio.ledger.note",
+    "Problem": "vatio.ledger.verify",
+    "SigningKey": "vatio.ledger.keys",
+    "Verifier": "vatio.ledger.keys",
+    "VerifyReport": "vatio.ledger.verify",
+    "add_signature": "vatio.ledger.note",
+    "consistency_proof": "vatio.ledger.merkle",
+    "cosign_checkpoint": "vatio.ledger.checkpoint",
+    "count_valid": "vatio.ledger.checkpoint",
+    "default_key_path": "vatio.ledger.keys",
+    "inclusion_proof": "vatio.ledger.merkle",
+    "leaf_hash": "vatio.ledger.merkle",
+    "load_or_create_key": "vatio.ledger.keys",
+    "node_hash": "vatio.ledger.merkle",
+    "parse_checkpoint": "vatio.ledger.checkpoint",
+    "parse_note": "vatio.ledger.note",
+    "root": "vatio.ledger.merkle",
+    "sign_checkpoint": "vatio.ledger.checkpoint",
+    "sign_note": "vatio.ledger.note",
+    "verify_consistency": "vatio.ledger.merkle",
+    "verify_cosignatures": "vatio.ledger.checkpoint",
+    "verify_inclusion": "vatio.ledger.merkle",
+    "verify_log": "vatio.ledger.filelog",
+    "verify_note": "vatio.ledger.note",
+}
+__all__ = sorted(_LAZY)
+
+
+__getattr__ = lazy_attributes(__name__, _LAZY)

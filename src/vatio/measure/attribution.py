@@ -108,6 +108,12 @@ class ProcessTree:
             self._retired_cpu += self._seen_cpu.pop(pid, 0.0)
             del self._owner[pid]
 
+    def settle(self, cpu_s: float) -> None:
+        """The root's exact CPU time after it exited (including the children it reaped), plus
+        what the added roots' trees were last seen to use."""
+        extra = self._retired_cpu + sum(self._seen_cpu.values())
+        self._last_cpu = max(self._last_cpu, cpu_s + extra)
+
     def survivors(self) -> list[int]:
         """Pids of descendants still running after the root exited (orphans the job left)."""
         alive = []

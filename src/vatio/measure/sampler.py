@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 
@@ -147,23 +148,35 @@ class Sampler:
         self.busy_ticks = 0
         self._last_tick_mono: float | None = None
 
-    def start(self) -> Totals:
-        self._cpu_at_start = _cpu_busy_total()
+    def start(self, origin: Any = None) -> Totals:
+        """Zero every sensor now, or at `origin` (a `vatio.measure.origin.Origin` taken before
+        the job was spawned) for the sensors that can read back to it."""
         now = self._mono()
+        self.late_start_s: dict[str, float] = {}
+        if origin is not None and origin.cpu_busy_s is not None:
+            self._cpu_at_start = (origin.cpu_busy_s, origin.cpu_total_s)
+        else:
+            self._cpu_at_start = _cpu_busy_total()
         for sensor in self.sensors:
             try:
-                sensor.start(now)
+                if origin is None:
+                    sensor.start(now)
+                elif not sensor.start_from(origin, now):
+                    self.late_start_s[sensor.name] = round(max(now - origin.monotonic, 0.0), 6)
             except SensorReadError as error:  # the next good read becomes the zero point
                 sensor.errors += 1
                 sensor.last_error = str(error)
         if self.tree is not None:
             self._last_tree_cpu = self.tree.sample().cpu_s
         if self.tree is not None or self._child_later:
-            self._last_busy = machine_busy_cpu_s()
-            self._last_tick_mono = self._mono()
+            self._last_busy = (
+                origin.cpu_busy_s
+                if origin is not None and origin.cpu_busy_s is not None
+                else machine_busy_cpu_s()
+            )
         self._last_own = self.own_cpu.total()
         self._last = Totals(
-            self._wall(),
+            origin.wall if origin is not None else self._wall(),
             {s.name: ZERO for s in self.sensors},
             {s.name: 0.0 for s in self.sensors},
             {s.name: 0.0 for s in self.sensors},
@@ -204,6 +217,14 @@ class Sampler:
             added = max(self.tree.sample().cpu_s - before, 0.0)
             self._last_tree_cpu += max(added - max(own - cpu_from_s, 0.0), 0.0)
             return True
+
+    def settle_tree(self, cpu_s: float | None) -> None:
+        """The job's exact CPU time once it was reaped (wait4): the last tick counts what no
+        sample saw (a job shorter than the interval is then not recorded as using none)."""
+        if cpu_s is None or self.tree is None:
+            return
+        with self._lock:
+            self.tree.settle(cpu_s)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):

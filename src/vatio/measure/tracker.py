@@ -159,8 +159,9 @@ class Tracker:
         result.warnings = list(self._warnings)
 
     # -- lifecycle --------------------------------------------------------------
-    def start(self) -> Tracker:
-        """Begin measuring; a second call does nothing."""
+    def start(self, origin: Any = None) -> Tracker:
+        """Begin measuring (from `origin`, an instant taken before the job was spawned, when
+        given); a second call does nothing."""
         with self._state_lock:
             if self._sampler is not None:
                 return self
@@ -177,7 +178,7 @@ class Tracker:
                 wall_clock=self.clock.wall,
                 monotonic=self.clock.monotonic,
             )
-            self._start_totals = self._sampler.start()
+            self._start_totals = self._sampler.start(origin)
             self._started_wall = self._start_totals.wall
             self._startup_s = time.monotonic() - self._created_mono
             self.result = self._build_result("running", end=None)
@@ -323,6 +324,7 @@ class Tracker:
             "interval_s": self._sampler.interval_s,
             "cpu_utilisation": self._sampler.cpu_utilisation,
             "cpu_count": psutil.cpu_count(),
+            "late_start_s": dict(getattr(self._sampler, "late_start_s", {})),
             **_fit_figures(self._sampler),
         }
         return result

@@ -202,6 +202,12 @@ class Stages:
             self.bar.update(self.task, description=f"{self.label}: {label}")
         self.bar.advance(self.task)
 
+    def working(self, label: str) -> None:
+        """The step under way (the count moves when it is done)."""
+        self.bar.update(self.task, description=f"{self.label}: {label}")
+        if not self.live:
+            self.console.print(f"vatio optimize: {self.label}: {label}")
+
 
 def progress_bar(console: Any) -> Any:
     import contextlib

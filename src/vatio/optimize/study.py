@@ -50,12 +50,17 @@ class Progress(Protocol):
 
     def advance(self, label: str | None = None) -> None: ...
 
+    def working(self, label: str) -> None: ...
+
 
 class NoProgress:
     def stage(self, label: str, total: int) -> None:
         """Nothing to show."""
 
     def advance(self, label: str | None = None) -> None:
+        """Nothing to show."""
+
+    def working(self, label: str) -> None:
         """Nothing to show."""
 
 
@@ -156,8 +161,9 @@ def run_study(
     progress.stage("preparing variants", len(variants))
     with phase("prepare"):
         for variant in variants.values():
-            progress.advance(variant.name)
+            progress.working(variant.name)  # named while it is prepared, counted once done
             rows.append(_prepare(variant, ctx, metric, eval_batch))
+            progress.advance()
     base = rows[0]
     if not base.ok:
         raise VatioError(f"The baseline {baseline} could not run ({base.reason}).")

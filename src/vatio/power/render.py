@@ -6,18 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from vatio.power.common import KnobStatus, format_value
-
-
-def _energy(joules: float | None) -> str:
-    if joules is None:
-        return "—"
-    if joules >= 3.6e5:
-        return f"{joules / 3.6e6:.4f} kWh"
-    if joules >= 1000:
-        return f"{joules / 1000:.2f} kJ"
-    if joules >= 1:
-        return f"{joules:.2f} J"
-    return f"{joules * 1000:.2f} mJ"
+from vatio.quantities import energy as _energy
 
 
 def _time(seconds: float | None) -> str:

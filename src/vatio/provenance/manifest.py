@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vatio.hostname import hostname
+from vatio.process import MeteredPopen
 from vatio.provenance import system
 from vatio.provenance.canonical import sha256_hex
 from vatio.provenance.lockfiles import find_lockfile
@@ -63,22 +64,6 @@ def redact_credentials(text: str) -> str:
     return redact_text(text)
 
 
-class _MeteredPopen(subprocess.Popen):
-    """A Popen that keeps the reaped child's CPU time (wait4), so vatio can report it as its
-    own overhead instead of charging it to the job."""
-
-    cpu_s = 0.0
-
-    def _try_wait(self, wait_flags: int) -> tuple[int, int]:  # CPython's POSIX reaping hook
-        try:
-            pid, status, usage = os.wait4(self.pid, wait_flags)
-        except ChildProcessError:
-            return (self.pid, 0)
-        if pid == self.pid:
-            self.cpu_s = usage.ru_utime + usage.ru_stime
-        return (pid, status)
-
-
 # --- git ----------------------------------------------------------------------------------
 
 
@@ -103,7 +88,7 @@ def _run_git(
     try:
         for args in commands:
             procs.append(
-                _MeteredPopen(
+                MeteredPopen(
                     ["git", *args],
                     cwd=cwd,
                     env=env,
@@ -134,7 +119,7 @@ def _run_git(
             lines = err.strip().splitlines()
             errors.append(f"git: {lines[-1] if lines else f'exit code {proc.returncode}'}")
     if on_child_cpu is not None:
-        on_child_cpu(sum(proc.cpu_s for proc in procs))
+        on_child_cpu(sum(proc.cpu_s or 0.0 for proc in procs))
     return outputs
 
 

@@ -98,6 +98,59 @@ def _name_version(dist: Distribution) -> tuple[str | None, str | None]:
 
 @functools.lru_cache(maxsize=1)
 def _installed_packages() -> tuple[tuple[str, str], ...]:
+    """Read from a cache keyed on every sys.path folder's modification time (installing or
+    removing a package changes its folder's), else scanned and the cache written."""
+    key = _paths_key()
+    cached = _read_package_cache(key)
+    if cached is not None:
+        return cached
+    found = _scan_packages()
+    _write_package_cache(key, found)
+    return found
+
+
+def _paths_key() -> str:
+    import hashlib
+
+    parts = []
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(f"{entry}:-")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _package_cache_path(key: str) -> Path:
+    from vatio.userdirs import state_dir
+
+    return state_dir() / "packages" / f"{key}.json"
+
+
+def _read_package_cache(key: str) -> tuple[tuple[str, str], ...] | None:
+    import json
+
+    try:
+        data = json.loads(_package_cache_path(key).read_text(encoding="utf-8"))
+        return tuple((str(n), str(v)) for n, v in data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_package_cache(key: str, found: tuple[tuple[str, str], ...]) -> None:
+    import json
+
+    path = _package_cache_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(json.dumps(found), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        pass
+
+
+def _scan_packages() -> tuple[tuple[str, str], ...]:
     import importlib.metadata as md  # lazy: a ~40 ms cold import, needed only here
 
     found: dict[str, str] = {}

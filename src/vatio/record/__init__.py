@@ -7,7 +7,9 @@ points `set_extension(name, data)` and `on_finish(callback)`, or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vatio.lazy import lazy_attributes
 
 __all__ = ["RecordContext", "Recorder", "RecordingTracker", "record_result"]
 
@@ -24,12 +26,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'vatio.record' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vatio.carbon.zones import Zone, resolve_zone
-from vatio.config import Profile
 from vatio.hostname import hostname
 from vatio.redact import redact_obj, redact_url
+
+if TYPE_CHECKING:
+    from vatio.config import Profile
 
 
 @dataclass
@@ -81,6 +83,11 @@ class RecordContext:
         data = self.profile.model_dump(mode="json")
         data["store"] = redact_url(data.get("store"))
         return redact_obj({**data, "sources": dict(self.profile_sources)})
+
+
+def check_zone(profile: Profile, sources: dict[str, str]) -> Zone | None:
+    """The profile's zone, or an error naming where the unknown zone came from."""
+    return _zone(profile, sources)
 
 
 def _zone(profile: Profile, sources: dict[str, str]) -> Zone | None:

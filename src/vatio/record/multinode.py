@@ -14,12 +14,9 @@ carries the job's logical run id (`group_id`); `vatio.record.group` merges them.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -178,6 +175,8 @@ def plan(group: str | None, env: Any = None) -> Plan:
 
 # -- the per-node lock -------------------------------------------------------------------
 def _folder() -> Path:
+    import tempfile
+
     base = os.environ.get("VATIO_NODE_LOCK_DIR") or tempfile.gettempdir()
     folder = Path(base) / f"vatio-{os.getuid()}" / "nodes"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -189,6 +188,8 @@ class NodeSlot:
     other local ranks register their process."""
 
     def __init__(self, group_id: str, host: str) -> None:
+        import hashlib
+
         key = hashlib.sha256(f"{group_id}\0{host}".encode()).hexdigest()[:24]
         folder = _folder()
         self.lock_path = folder / f"{key}.lock"
@@ -198,6 +199,8 @@ class NodeSlot:
 
     def claim(self, run_id: str) -> bool:
         """Take the node's slot (non-blocking); True: this part measures the node."""
+        import fcntl
+
         handle = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -95,9 +95,11 @@ class Recorder:
     def __init__(self, context: RecordContext) -> None:
         self.context = context
         self._store: Any = None
+        self._writer: Any = None
 
     # -- the store and its log ----------------------------------------------------
     def open_store(self) -> Any:
+        """The full store (SQLAlchemy): reading, creating, migrating, any database."""
         if self._store is None:
             from vatio.store.runstore import RunStore
 
@@ -105,11 +107,21 @@ class Recorder:
             self._store = RunStore(self.context.store_url)
         return self._store
 
+    def writer(self) -> Any:
+        """Where records are written: a current SQLite store through the standard library
+        (no SQLAlchemy import on a run's path), anything else through the full store."""
+        if self._writer is None:
+            from vatio.store.sqlite_writer import SqliteWriter
+
+            assert self.context.store_url is not None
+            self._writer = SqliteWriter.open(self.context.store_url) or self.open_store()
+        return self._writer
+
     def begin(self, result: RunResult) -> None:
         """Mark a run as running in the store (so a crash leaves a trace); raises StoreError."""
         if not self.context.store_enabled:
             return
-        self.open_store().begin(
+        self.writer().begin(
             result.id,
             kind=self.context.kind,
             parent_id=self.context.parent_id,
@@ -183,10 +195,10 @@ class Recorder:
         self, entries: list[Entry], key: Any, key_error: str | None, outcome: Outcome
     ) -> None:
         from vatio.ledger.merkle import leaf_hash
-        from vatio.store.runstore import RecordRow
+        from vatio.store.rows import RecordRow
 
         try:
-            store = self.open_store()
+            store = self.writer()
             advance = None
             if key is not None:
                 from vatio.record.signing import Advance, origin_of

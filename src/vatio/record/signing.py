@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vatio.store.runstore import LedgerState
+from vatio.store.rows import LedgerState
 from vatio.userdirs import state_dir
 
 

@@ -13,9 +13,8 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vatio.config import Profile, load_profile
 from vatio.measure.result import RunResult
 from vatio.measure.tracker import Tracker as MeasureTracker
 from vatio.record import multinode
@@ -23,6 +22,9 @@ from vatio.record.context import RecordContext
 from vatio.record.extensions import checked_section
 from vatio.record.recorder import Outcome, Recorder
 from vatio.redact import redact_argv
+
+if TYPE_CHECKING:
+    from vatio.config import Profile
 
 HEARTBEAT_S = 60.0
 
@@ -51,6 +53,8 @@ class RecordingTracker(MeasureTracker):
         **measure_options: Any,
     ) -> None:
         if profile is None:
+            from vatio.config import load_profile
+
             overrides = {
                 "zone": zone,
                 "pue": pue,
@@ -149,23 +153,33 @@ class RecordingTracker(MeasureTracker):
         return self.context.parent_id
 
     # -- lifecycle ------------------------------------------------------------------
-    def start(self) -> RecordingTracker:
+    def start(self, origin: Any = None, *, background: bool = True) -> RecordingTracker:
+        """Begin measuring; `background=False` leaves the recorder's background work (manifest,
+        store, signing key) to `start_background()`, e.g. once a job has been spawned, so that
+        it does not delay the spawn."""
         first = self._sampler is None
         if first:
             self._claim_node()
-        super().start()
+        super().start(origin)
         if first and self._node is not None:
             self._follow_or_register()
         if first and self.result is not None:
             self.result.extensions.update(self._extensions)
-            self._background = threading.Thread(
-                target=self._background_work,
-                args=(self.result,),
-                name="vatio-recorder",
-                daemon=True,
-            )
-            self._background.start()
+            if background:
+                self.start_background()
         return self
+
+    def start_background(self) -> None:
+        """Collect the manifest, open the store and mark the run as running, in a thread."""
+        if self._background is not None or self.result is None:
+            return
+        self._background = threading.Thread(
+            target=self._background_work,
+            args=(self.result,),
+            name="vatio-recorder",
+            daemon=True,
+        )
+        self._background.start()
 
     def stop(
         self, status: str = "completed", exit_code: int | None = None, error: str | None = None
@@ -178,6 +192,7 @@ class RecordingTracker(MeasureTracker):
             return result
         if self._node is not None:
             self.set_extension("multinode", self._node.finish())
+        self.start_background()  # when no job was ever spawned, the manifest is still taken
         self._stop_background.set()
         if self._background is not None:
             self._background.join(timeout=30)
@@ -241,7 +256,7 @@ class RecordingTracker(MeasureTracker):
             try:
                 self._warm_signer()
                 self.recorder.begin(result)
-                store = self.recorder.open_store()
+                store = self.recorder.writer()
                 self._begun = True
                 while not self._stop_background.wait(HEARTBEAT_S):
                     store.heartbeat(result.id)

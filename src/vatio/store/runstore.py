@@ -17,10 +17,9 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
@@ -30,6 +29,7 @@ from vatio.hostname import hostname
 from vatio.store.filters import RunFilter
 from vatio.store.location import resolve_url
 from vatio.store.migrate import SchemaState, ensure_schema
+from vatio.store.rows import LedgerState, LogAdvance, RecordRow, process_identity
 from vatio.store.schema import (
     SCHEMA_VERSION,
     artifacts,
@@ -75,37 +75,6 @@ def _now_iso() -> str:
 
 class MalformedRecordError(StoreError):
     """A stored record that is not valid JSON (damaged or edited behind vatio's back)."""
-
-
-@dataclass
-class RecordRow:
-    """One finished record as the store keeps it: summary columns plus the exact text."""
-
-    id: str
-    kind: str
-    parent_id: str | None
-    record_text: str
-    digest: str
-    leaf_hash: bytes | None
-    columns: dict[str, Any]
-    artifacts: list[dict[str, Any]]
-    #: why the leaf was added, when not at the run's end (e.g. "adopted" after a migration)
-    leaf_note: str | None = None
-
-
-@dataclass(frozen=True)
-class LedgerState:
-    """The signed log's size, compact range (JSON) and latest signed checkpoint."""
-
-    size: int
-    frontier: str
-    checkpoint: str | None
-
-
-class LogAdvance(Protocol):
-    """Extends the log by some leaves and signs a checkpoint (given by the record layer)."""
-
-    def __call__(self, state: LedgerState | None, leaves: list[bytes]) -> LedgerState: ...
 
 
 class RunStore:
@@ -207,10 +176,25 @@ class RunStore:
         raise AssertionError("unreachable")
 
     def _failure(self, error: Exception) -> str:
+        if self._read_only_here():
+            return (
+                f"Cannot write the run store {self.display_url}: it is read-only here "
+                f"({_reason(error)})."
+            )
         return f"Cannot use the run store {self.display_url}: {_reason(error)}."
 
+    def _read_only_here(self) -> bool:
+        """A SQLite store whose file or folder this process may not write (a read-only
+        mount, another user's folder)."""
+        if not self.is_sqlite:
+            return False
+        path = Path(sa.engine.make_url(self.url).database or "")
+        return not (
+            os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+        )
+
     def _hint(self, text: str) -> str | None:
-        if "readonly" in text or "read-only" in text:
+        if "readonly" in text or "read-only" in text or self._read_only_here():
             return "The store is read-only here: reading works, recording needs a writable store."
         return None
 
@@ -244,7 +228,7 @@ class RunStore:
             "group_id": group_id,
             "heartbeat_at": _now_iso(),
             "schema_version": SCHEMA_VERSION,
-            **_process_identity(),
+            **process_identity(),
         }
         self._retry(lambda: self._execute(runs.insert().values(**row)))
 
@@ -306,11 +290,11 @@ class RunStore:
         first = {"id": row.id, "kind": row.kind, "parent_id": row.parent_id}
         upsert = self._upsert_run(values)
         if upsert is not None:  # one round trip, whether begin() inserted the row or not
-            conn.execute(upsert, {**first, **_process_identity(), **values})
+            conn.execute(upsert, {**first, **process_identity(), **values})
         else:
             updated = conn.execute(_UPDATE_RUN, {"b_id": row.id, **values})
             if updated.rowcount == 0:
-                conn.execute(_INSERT_RUN, {**first, **_process_identity(), **values})
+                conn.execute(_INSERT_RUN, {**first, **process_identity(), **values})
         for item in row.artifacts:
             exists = conn.execute(
                 _FIND_ARTIFACT, {"b_sha": item["sha256"], "b_run": row.id}
@@ -697,17 +681,6 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):
         return False
-
-
-def _process_identity() -> dict[str, Any]:
-    """This process: host, pid and its start time (so a reused pid is not mistaken for it)."""
-    try:
-        import psutil
-
-        started = psutil.Process().create_time()
-    except Exception:
-        started = None
-    return {"host": hostname(), "pid": os.getpid(), "pid_started": started}
 
 
 def display_status(row: dict[str, Any]) -> str:

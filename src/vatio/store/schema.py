@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 3
-#: the Alembic revision of SCHEMA_VERSION (tests check it is the migrations' head)
-HEAD_REVISION = "0003_team"
-#: SCHEMA_VERSION of each revision, for `vatio store migrate` to explain what it did
-REVISION_VERSIONS = {"0001_initial": 1, "0002_trust": 2, "0003_team": 3}
+from vatio.store.schema_version import HEAD_REVISION, REVISION_VERSIONS, SCHEMA_VERSION
+
+__all__ = ["HEAD_REVISION", "REVISION_VERSIONS", "SCHEMA_VERSION", "metadata"]
 
 metadata = MetaData()
 

@@ -84,8 +84,9 @@ def summary_lines(session: Any) -> list[str]:
     if session.store_error:
         lines.append(f"  not stored in the run store: {session.store_error}")
         for path in session.unsaved[:1]:
+            count = 1 + len(session.tests)
             lines.append(
-                f"  the session's figures are saved in {path} ({len(session.unsaved)} records); "
-                "`vatio runs import` brings them into a store"
+                f"  the session's figures ({count} run{'s' if count != 1 else ''}) are saved in "
+                f"{path}; `vatio runs import` brings them into a store"
             )
     return lines

@@ -50,23 +50,10 @@ def fork_entry(argv: list[str], entry: Callable[[], None], log_path: Path) -> in
     pid = os.fork()
     if pid:
         return pid
-    code = 0
-    try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _redirect(log_path)
-        sys.argv = argv
-        entry()
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1
-    except BaseException:
-        import traceback
+    from vatio.federated.flower.warm import run_entry_then_exit
 
-        traceback.print_exc()
-        code = 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    run_entry_then_exit(argv, entry, lambda: _redirect(log_path))
+    return 0  # not reached: the child exits above
 
 
 def wait_http(url: str, timeout_s: float, alive: Callable[[], bool]) -> None:

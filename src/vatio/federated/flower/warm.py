@@ -61,15 +61,20 @@ def _client(address: str):
     )
 
 
-def run_child(task_type: str, address: str, token: str, before: Callable[[], None] | None) -> None:
-    """In the forked child: run Flower's own entry point for the task, then exit."""
+def run_entry_then_exit(
+    argv: list[str], entry: Callable[[], None], before: Callable[[], None] | None = None
+) -> None:
+    """In a forked child: run a Flower console entry point as `argv`, then `_exit` with its code.
+
+    `_exit` because the child shares the parent's atexit handlers and buffers.
+    """
     code = 0
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if before is not None:
             before()
-        sys.argv = [task_type, "--runtime-api-address", address, "--token", token, "--insecure"]
-        _entry_point(task_type)()
+        sys.argv = argv
+        entry()
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else 1
     except BaseException:
@@ -81,6 +86,12 @@ def run_child(task_type: str, address: str, token: str, before: Callable[[], Non
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def run_child(task_type: str, address: str, token: str, before: Callable[[], None] | None) -> None:
+    """In the forked child: run Flower's own entry point for the task, then exit."""
+    argv = [task_type, "--runtime-api-address", address, "--token", token, "--insecure"]
+    run_entry_then_exit(argv, lambda: _entry_point(task_type)(), before)
 
 
 class TaskLoop:
