@@ -194,6 +194,7 @@ def multinode_job(folder: Path) -> dict[str, Any]:
             RANK=str(rank), LOCAL_RANK=str(rank % 2), WORLD_SIZE="4", LOCAL_WORLD_SIZE="2",
             GROUP_RANK=str(rank // 2), TORCHELASTIC_RUN_ID=job, MASTER_ADDR="node-a",
             MASTER_PORT="29500",
+            VATIO_NODE_LOCK_DIR=str(root / "locks"),
         )  # fmt: skip
         processes.append(
             subprocess.Popen(

@@ -11,3 +11,9 @@ def team_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'team.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(autouse=True)
+def _node_locks(tmp_path, monkeypatch):
+    """Per-node measuring slots in the test's folder, not the machine's temp folder."""
+    monkeypatch.setenv("VATIO_NODE_LOCK_DIR", str(tmp_path / "node-locks"))

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 HOSTS = {0: ("node-a", 0), 1: ("node-a", 1), 2: ("node-b", 0), 3: ("node-b", 1)}
 
 
-def _env(rank: int, job: str, store: str) -> dict[str, str]:
+def _env(rank: int, job: str, store: str, locks: str) -> dict[str, str]:
     host, local = HOSTS[rank]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VATIO_", "SLURM_"))}
     env.update(
@@ -35,6 +35,7 @@ def _env(rank: int, job: str, store: str) -> dict[str, str]:
         VATIO_STORE=store,
         VATIO_PROJECT="llm",
         VATIO_INTERVAL="200ms",
+        VATIO_NODE_LOCK_DIR=locks,
         RANK=str(rank),
         LOCAL_RANK=str(local),
         WORLD_SIZE="4",
@@ -63,7 +64,7 @@ def job(tmp_path_factory):
     processes = [
         subprocess.Popen(
             command,
-            env=_env(rank, job_id, store),
+            env=_env(rank, job_id, store, str(root / "locks")),
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
