@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,8 @@ def _table(table: Any, path: Path) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a profile file exists: ~5 ms that `vatio run` spares otherwise
+
     from vatio.userfiles import read_user_text
 
     try:

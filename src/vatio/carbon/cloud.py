@@ -21,10 +21,10 @@ from functools import lru_cache
 from vatio.carbon.zones import (
     COVERING_HOURLY_ZONE,
     _catalog,
-    _data_file,
     _hourly_index,
     resolve_zone,
 )
+from vatio.data import data_file
 from vatio.errors import UnknownZoneError
 
 
@@ -36,7 +36,7 @@ def _key(name: str) -> str:
 def _regions() -> dict[str, dict[str, tuple[str, str, str]]]:
     """provider -> normalised region name -> (name as in the table, location, place)."""
     regions: dict[str, dict[str, tuple[str, str, str]]] = {}
-    with _data_file("cloudProviders_datacenters.csv").open(encoding="utf-8") as handle:
+    with data_file("cloudProviders_datacenters.csv").open(encoding="utf-8") as handle:
         next(handle)  # a line of notes above the header
         for row in csv.DictReader(handle):
             provider, name = row["provider"].strip().lower(), row["Name"].strip()

@@ -17,13 +17,13 @@ import numpy as np
 from vatio.carbon.zones import (
     HOURLY_ATTRIBUTION,
     Zone,
-    _data_file,
     _hourly_index,
     hourly_zones,
     known_zone_codes,
     proxy_year,
     resolve_zone,
 )
+from vatio.data import data_file
 from vatio.errors import UnknownZoneError
 
 KINDS = ("lca", "direct")
@@ -107,7 +107,7 @@ def load_hourly(zone: str, year: int, kind: str = "lca") -> IntensitySeries:
             f"No bundled hourly data for zone {zone!r} in {year}.",
             f"Years available: {', '.join(map(str, _hourly_index().get(key, ()))) or 'none'}.",
         )
-    raw = gzip.decompress(_data_file(f"intensity/{key}_{year}.csv.gz").read_bytes()).decode()
+    raw = gzip.decompress(data_file(f"intensity/{key}_{year}.csv.gz").read_bytes()).decode()
     header, _, body = raw.partition("\n")
     meta = dict(part.split("=", 1) for part in header.lstrip("# ").split())
     table = np.loadtxt(io.StringIO(body), delimiter=",", skiprows=1, ndmin=2)

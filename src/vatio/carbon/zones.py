@@ -25,9 +25,9 @@ import csv
 import difflib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from vatio.data import data_file
 from vatio.errors import UnknownZoneError
 
 HOURLY_ATTRIBUTION = "Electricity Maps (ODbL 1.0)"
@@ -105,19 +105,15 @@ class Zone:
         }
 
 
-def _data_file(name: str):
-    return resources.files("vatio.data").joinpath(name)
-
-
 def _rows(name: str) -> list[dict[str, str]]:
-    with _data_file(name).open(encoding="utf-8") as handle:
+    with data_file(name).open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 @lru_cache(maxsize=1)
 def _hourly_index() -> dict[str, tuple[int, ...]]:
     years: dict[str, list[int]] = {}
-    for entry in _data_file("intensity").iterdir():
+    for entry in data_file("intensity").iterdir():
         if entry.name.endswith(".csv.gz"):
             zone, year = entry.name.removesuffix(".csv.gz").rsplit("_", 1)
             years.setdefault(zone, []).append(int(year))

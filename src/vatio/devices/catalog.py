@@ -12,7 +12,8 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+
+from vatio.data import data_file
 
 #: Green Algorithms' default when the CPU model is unknown (W per core).
 DEFAULT_TDP_PER_CORE_W = 12.0
@@ -50,7 +51,7 @@ def _has_model_number(text: str) -> bool:
 @lru_cache(maxsize=1)
 def _cpu_table() -> list[tuple[str, str, float, int | None, str]]:
     rows = []
-    path = resources.files("vatio.data").joinpath("cpu_tdp.csv")
+    path = data_file("cpu_tdp.csv")
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             try:
@@ -84,7 +85,7 @@ def match_cpu(model_name: str) -> TdpMatch | None:
 
 @lru_cache(maxsize=1)
 def _gpu_table() -> list[tuple[str, str, float]]:
-    path = resources.files("vatio.data").joinpath("gpu_tdp.csv")
+    path = data_file("gpu_tdp.csv")
     with path.open(encoding="utf-8") as handle:
         return [
             (normalise(r["model"]), r["model"], float(r["tdp_w"]))

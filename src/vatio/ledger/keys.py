@@ -193,13 +193,10 @@ class SigningKey:
     sig_type = SIG_ED25519
 
     def __init__(self, private_key: object, name: str) -> None:
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
+        # The raw-bytes methods spare `vatio run` the serialization package's import (~20 ms).
         self._priv = private_key
         self.name = _check_name(name)
-        self.public_bytes: bytes = private_key.public_key().public_bytes(  # type: ignore[attr-defined]
-            Encoding.Raw, PublicFormat.Raw
-        )
+        self.public_bytes: bytes = private_key.public_key().public_bytes_raw()  # type: ignore[attr-defined]
         self.key_hash = key_hash(self.name, SIG_ED25519, self.public_bytes)
 
     @classmethod
@@ -234,15 +231,7 @@ class SigningKey:
 
     def skey(self) -> str:
         """The private signer-key text (keep it secret)."""
-        from cryptography.hazmat.primitives.serialization import (
-            Encoding,
-            NoEncryption,
-            PrivateFormat,
-        )
-
-        seed = self._priv.private_bytes(  # type: ignore[attr-defined]
-            Encoding.Raw, PrivateFormat.Raw, NoEncryption()
-        )
+        seed = self._priv.private_bytes_raw()  # type: ignore[attr-defined]
         return f"PRIVATE+KEY+{self.name}+{self.key_hash.hex()}+{_b64(bytes([1]) + seed)}"
 
     def with_name(self, name: str) -> SigningKey:

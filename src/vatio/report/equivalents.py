@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from vatio.data import data_file
 from vatio.report.figures import scaled
 
 #: (variable in referenceValues.csv, what the carbon equals, unit)
@@ -27,7 +27,7 @@ CHOICES: tuple[tuple[str, str, str], ...] = (
 @lru_cache(maxsize=1)
 def reference_values() -> dict[str, tuple[float, str]]:
     """variable -> (value, source text) from the bundled Green Algorithms table."""
-    path = resources.files("vatio.data").joinpath("referenceValues.csv")
+    path = data_file("referenceValues.csv")
     rows: dict[str, tuple[float, str]] = {}
     with path.open(encoding="utf-8") as handle:
         lines = handle.read().splitlines()[1:]  # the first line is a caption

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
 @lru_cache(maxsize=1)
 def report_schema() -> dict[str, Any]:
     """The schema as a dict (`vatio/report/schema.json`)."""
-    text = resources.files("vatio.report").joinpath("schema.json").read_text(encoding="utf-8")
+    text = Path(__file__).with_name("schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -20,10 +20,10 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from vatio.carbon.embodied import YEAR_S, machine_kg
+from vatio.data import data_file
 from vatio.errors import InputError
 from vatio.rightsize.evidence import RunFit
 
@@ -80,7 +80,7 @@ def regions() -> list[Region]:
     """Green Algorithms' cloudProviders_datacenters.csv (two header lines)."""
     defaults = provider_pue()
     found = []
-    path = resources.files("vatio.data").joinpath("cloudProviders_datacenters.csv")
+    path = data_file("cloudProviders_datacenters.csv")
     with path.open(encoding="utf-8") as handle:
         lines = handle.read().splitlines()[1:]
     for row in csv.DictReader(lines):
@@ -111,7 +111,7 @@ def regions() -> list[Region]:
 
 @lru_cache(maxsize=1)
 def provider_pue() -> dict[str, tuple[float, str]]:
-    path = resources.files("vatio.data").joinpath("defaults_PUE.csv")
+    path = data_file("defaults_PUE.csv")
     with path.open(encoding="utf-8") as handle:
         lines = handle.read().splitlines()[1:]
     return {
