@@ -10,6 +10,7 @@ values (training, studies, servers) get only values that are invalid by construc
 
 from __future__ import annotations
 
+import importlib
 import io
 import signal
 import sys
@@ -23,6 +24,7 @@ import typer
 
 from tests.report.records import make_result, save
 from vatio.cli.app import COMMANDS, app, main
+from vatio.cli.lean import LEAN_COMMANDS
 
 HUGE = "99999999999999999999"
 NUMBERS = ["-1", "nan", "inf", HUGE, "1e400", "abc", ""]
@@ -136,6 +138,35 @@ def cases(world: dict) -> list[list[str]]:
     return out
 
 
+def lean_cases(world: dict) -> list[list[str]]:
+    """The commands parsed by argparse (`vatio.cli.lean`): every option of their parsers."""
+    out: list[list[str]] = []
+    for words, (module, _, build) in LEAN_COMMANDS.items():
+        name = " ".join(words)
+        parser = getattr(importlib.import_module(module), build)()
+        tail = ["--", "true"] if name == "run" else _base(name, world)
+        for action in parser._actions:
+            if not action.option_strings or action.nargs == 0 or action.help == "==SUPPRESS==":
+                continue
+            flag = max(action.option_strings, key=len)
+            if name == "run" or (action.type is not None and action.type is not Path):
+                values = NUMBERS  # (a run starts a real job: no long texts there)
+            else:
+                values = hostile_values(_Named(action.dest), world)
+            out += [[*words, flag, value, *tail] for value in values]
+        if name != "run":
+            out += [[*words, value] for value in ["", "\x00", "zzzz", str(world["root"])]]
+    return out
+
+
+class _Named:
+    """An argparse option seen as `hostile_values` sees a click one (by name, as text)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.type = click.STRING
+
+
 def _base(name: str, world: dict) -> list[str]:
     """What a command needs besides the fuzzed option (a run id, a command after --)."""
     return {
@@ -158,10 +189,9 @@ def test_every_option_of_every_command_survives_hostile_values(world, monkeypatc
     monkeypatch.chdir(world["root"])
     found: list[str] = []
     all_cases = cases(world)
-    run_options = ("--zone", "--interval", "--idle-baseline", "--pue", "--kill-after",
-                   "--json-file", "--store", "--duration")  # fmt: skip
-    run_cases = [["run", opt, value, "--", "true"] for opt in run_options for value in NUMBERS]
+    run_cases = lean_cases(world)
     assert len(all_cases) > 300  # the walk found the commands and their options
+    assert {tuple(c[:2]) for c in run_cases} >= {("runs", "list"), ("runs", "show")}
     for argv in all_cases + run_cases:
         code, _out, err, crash = invoke(argv, world["store"], world["root"])
         shown = " ".join(repr(a)[:40] for a in argv)

@@ -1,9 +1,9 @@
 """The `vatio` entry point, light enough that `vatio run` does not pay for the whole CLI.
 
-`vatio run ...` is dispatched to its own lean parser (`vatio.cli.fastrun`) before
-typer, click and every command module are imported; every other command goes
-to the typer app (`vatio.cli.app`), which loads only the module of the command
-asked for. Here too is the one error boundary of every command.
+`vatio run ...`, `vatio runs list` and `vatio runs show` go to their own lean
+parsers (`vatio.cli.lean`) before typer, click and every command module are
+imported; every other command goes to the typer app (`vatio.cli.app`), which
+loads only the module of the command asked for. Here too is the one error boundary of every command.
 """
 
 from __future__ import annotations
@@ -98,10 +98,12 @@ def main(fast_exit: bool = False) -> None:
             _restore_power_settings()
         if sys.argv[1:] in (["--help"], ["-h"], ["--version"]):
             _top_level(sys.argv[1])
-        if sys.argv[1:2] == ["run"]:
-            from vatio.cli.fastrun import main_run
+        from vatio.cli.lean import lean_command
 
-            code = main_run(sys.argv[2:])
+        lean = lean_command(sys.argv[1:])
+        if lean is not None:  # `run`, `runs list`, `runs show`: no typer
+            command, arguments = lean
+            code = command(arguments)
             if fast_exit:
                 _exit_now(code)
             sys.exit(code)

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from vatio.cli.lean import LeanParser
 from vatio.errors import InputError
 
 USAGE = "vatio run [OPTIONS] -- COMMAND [ARGS]..."
@@ -21,13 +22,8 @@ DESCRIPTION = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one sentence, exit 2, no usage dump
-        raise InputError(f"vatio run: {message}.", "See `vatio run --help`.")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="vatio run", usage=USAGE, description=DESCRIPTION, allow_abbrev=False)
+    p = LeanParser(prog="vatio run", usage=USAGE, description=DESCRIPTION, allow_abbrev=False)
     add = p.add_argument
     add("-z", "--zone", help="Grid zone for carbon, e.g. ES, FR, US-CAL-CISO, gcp:us-west2.")
     add("-n", "--name", help="A name for the run.")

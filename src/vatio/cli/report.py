@@ -140,7 +140,7 @@ def _fleet(
     """`vatio report --since 30d --group-by user`: many runs, grouped, flagged if unverified."""
     from datetime import UTC, datetime
 
-    from vatio.cli.runs import run_filter
+    from vatio.cli.runs_read import run_filter
     from vatio.errors import InputError, StoreError
     from vatio.profile_cache import cached_profile
     from vatio.record.audit import trusted_verifiers

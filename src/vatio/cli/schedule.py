@@ -80,13 +80,13 @@ def schedule(
 
 def _schedule(opts: dict[str, Any]) -> None:
     from vatio.carbon.providers import PROVIDERS, series_for_zone
-    from vatio.config import load_profile
+    from vatio.profile_cache import cached_profile
     from vatio.schedule.request import check_coverage, plan_request, when_text
     from vatio.units import kwh, parse_energy_j
 
     # Every option is checked here, before any data is read or searched.
     notes: list[str] = []
-    profile, sources = load_profile()
+    profile, sources = cached_profile({})  # validated once per distinct input, then read back
     provider = opts["provider"] or profile.provider
     kind = (opts["intensity"] or profile.intensity).lower()
     zone_text, zone_from = opts["zone"], "--zone"

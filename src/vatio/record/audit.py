@@ -17,11 +17,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vatio.config import Profile
 from vatio.errors import InputError
 from vatio.ledger.verify import CosignerSeen, Problem, VerifyReport
+
+if TYPE_CHECKING:  # the config's models cost ~0.1 s to import; `runs show` needs none of them
+    from vatio.config import Profile
 
 #: summary columns that must equal the signed record's values
 _COLUMNS = {

@@ -48,6 +48,29 @@ class RunFilter:
             found.append(runs.c.started_at >= self.since)
         return found
 
+    def sql(self) -> tuple[list[str], list[Any]]:
+        """The same conditions as SQL text with `?` parameters (the sqlite3 read path)."""
+        found: list[str] = []
+        params: list[Any] = []
+        for value, column in (
+            (self.user, "username"),
+            (self.project, "project"),
+            (self.host, "host"),
+            (self.group, "group_id"),
+        ):
+            if value is None:
+                continue
+            if has_wildcards(value):
+                found.append(f"{column} LIKE ? ESCAPE '\\'")
+                params.append(glob_to_like(value))
+            else:
+                found.append(f"{column} = ?")
+                params.append(value)
+        if self.since is not None:
+            found.append("started_at >= ?")
+            params.append(self.since)
+        return found, params
+
 
 def has_wildcards(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern

@@ -25,10 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from vatio.errors import StoreError, UnknownRunError
-from vatio.hostname import hostname
 from vatio.store.filters import RunFilter
 from vatio.store.location import resolve_url
 from vatio.store.migrate import SchemaState, ensure_schema
+from vatio.store.records import (  # noqa: F401  (re-exported: callers import them from here)
+    STALE_HEARTBEAT_S,
+    MalformedRecordError,
+    display_status,
+    record_of_row,
+    summary_of,
+)
 from vatio.store.rows import LedgerState, LogAdvance, RecordRow, process_identity
 from vatio.store.schema import (
     SCHEMA_VERSION,
@@ -58,7 +64,6 @@ _STATE_FOR_UPDATE = _STATE.with_for_update()
 _LOCK_STATE = sa.text("LOCK TABLE ledger_state IN EXCLUSIVE MODE")
 #: words of database errors worth retrying: SQLite's lock, PostgreSQL's deadlock victim
 _TRANSIENT = ("locked", "busy", "deadlock detected", "could not serialize")
-STALE_HEARTBEAT_S = 600.0
 T = TypeVar("T")
 
 
@@ -71,10 +76,6 @@ def _state_of(row: Any) -> LedgerState | None:
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-class MalformedRecordError(StoreError):
-    """A stored record that is not valid JSON (damaged or edited behind vatio's back)."""
 
 
 class RunStore:
@@ -596,14 +597,7 @@ class RunStore:
             return [dict(zip(keys, row, strict=True)) for row in result]
 
     def _summary(self, row: dict[str, Any]) -> dict[str, Any]:
-        row = dict(row)
-        try:
-            command = json.loads(row["command"]) if row.get("command") else None
-        except ValueError:
-            command = None
-        row["command"] = command if isinstance(command, list) else None
-        row["status"] = display_status(row)
-        return row
+        return summary_of(row)
 
     def resolve_id(self, run_id: str) -> str:
         """The full id for an id or a unique prefix of one."""
@@ -644,70 +638,11 @@ class RunStore:
                 on_malformed(summary["id"], error.message)
 
 
-def record_of_row(row: dict[str, Any], where: str = "the store") -> dict[str, Any]:
-    """A record dict from a stored row, with its display status, digest and summary."""
-    summary = {k: v for k, v in row.items() if k != "record"}
-    summary["status"] = display_status(row)
-    try:
-        command = json.loads(row["command"]) if row.get("command") else None
-    except ValueError:
-        command = None
-    summary["command"] = command if isinstance(command, list) else None
-    text = row.get("record")
-    record: Any = {}
-    if text:
-        try:
-            record = json.loads(text)
-        except ValueError as error:
-            raise MalformedRecordError(
-                f"The record of run {row['id']} in {where} is not valid JSON ({error.msg} at "
-                f"character {error.pos}).",
-                "It was damaged or edited; `vatio ledger verify` shows what the log proves.",
-            ) from None
-        if not isinstance(record, dict):
-            raise MalformedRecordError(
-                f"The record of run {row['id']} in {where} is not a JSON object.",
-                "It was damaged or edited; `vatio ledger verify` shows what the log proves.",
-            )
-    record.setdefault("id", row["id"])
-    record["status"] = summary["status"]
-    record["digest"] = row.get("digest")
-    record["summary"] = summary
-    return record
-
-
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
     except (OSError, ValueError):
         return False
-
-
-def display_status(row: dict[str, Any]) -> str:
-    """`abandoned` for a run still marked running whose vatio process is gone."""
-    if row.get("status") != "running":
-        return row.get("status") or "unknown"
-    if row.get("host") == hostname() and row.get("pid"):
-        import psutil
-
-        try:
-            process = psutil.Process(int(row["pid"]))
-            started = process.create_time()
-        except (psutil.Error, ValueError, OverflowError):
-            return "abandoned"
-        expected = row.get("pid_started")
-        if expected is not None and abs(started - float(expected)) > 1.0:
-            return "abandoned"  # the pid now belongs to another process
-        return "running"
-    beat = row.get("heartbeat_at")
-    if beat:
-        try:
-            age = time.time() - datetime.fromisoformat(beat.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return "abandoned"
-        if age > STALE_HEARTBEAT_S:
-            return "abandoned"
-    return "running"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,0 +1,229 @@
+"""Reading a SQLite store with the standard library alone: `runs list` and `runs show`.
+
+Importing SQLAlchemy costs 0.25–0.35 s here, more than everything else these two
+commands do together, so for a current-schema SQLite store they read through
+`sqlite3` directly, read-only (a read-only mount works, nothing is created). The
+rows and records are those `RunStore` gives (`vatio.store.records` builds both),
+and `tests/store/test_sqlite_reader.py` checks that both paths answer alike. Any
+other store — PostgreSQL, another schema version, a file that is no store — goes
+through `RunStore`, which says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from vatio.errors import StoreError, UnknownRunError
+from vatio.store.filters import RunFilter
+from vatio.store.records import record_of_row, summary_of
+from vatio.store.rows import LedgerState
+from vatio.store.schema_version import SCHEMA_VERSION
+
+T = TypeVar("T")
+
+#: the runs table's columns but the record text, in the schema's order
+SUMMARY_COLUMNS = (
+    "id", "kind", "parent_id", "name", "command", "status", "exit_code", "started_at",
+    "ended_at", "duration_s", "energy_j", "energy_low_j", "energy_high_j", "process_energy_j",
+    "co2e_g", "method", "zone", "host", "pid", "heartbeat_at", "schema_version", "digest",
+    "pid_started", "username", "project", "group_id",
+)  # fmt: skip
+_SUMMARY = ", ".join(f'"{name}"' for name in SUMMARY_COLUMNS)
+_FULL = _SUMMARY + ', "record"'
+
+
+class SqliteReader:
+    """The reading side of a current-schema SQLite store (the part `runs list` and
+    `runs show` use, with `RunStore`'s names)."""
+
+    readonly = True
+    is_sqlite = True
+
+    def __init__(self, conn: sqlite3.Connection, url: str, meta: dict[str, str]) -> None:
+        self._conn = conn
+        self.url = url
+        self.display_url = url
+        self.meta = meta
+
+    @classmethod
+    def open(cls, url: str) -> SqliteReader | None:
+        """A reader for `url`, or None when the store needs `RunStore` (not a plain SQLite
+        URL, absent, unreadable, another schema version)."""
+        if not url.startswith("sqlite:///") or "?" in url:
+            return None
+        path = Path(url.removeprefix("sqlite:///"))
+        try:
+            if not path.is_file():
+                return None
+            conn = _connect(path, "mode=ro")
+            try:
+                meta = _read_meta(conn)
+            except sqlite3.OperationalError as error:
+                if "unable to open" not in str(error):
+                    raise
+                conn.close()  # a read-only folder: no WAL index can be made, read the file as is
+                conn = _connect(path, "immutable=1")
+                meta = _read_meta(conn)
+        except (OSError, ValueError, sqlite3.Error):
+            return None
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            conn.close()
+            return None
+        return cls(conn, url, meta)
+
+    @property
+    def store_id(self) -> str:
+        return self.meta.get("store_id") or "unknown"
+
+    # -- runs ---------------------------------------------------------------------------------
+    def list_runs(
+        self,
+        limit: int | None = 50,
+        status: str | None = None,
+        kind: str | None = None,
+        hide_kinds: tuple[str, ...] = (),
+        parent_id: str | None = None,
+        where: RunFilter | None = None,
+    ) -> list[dict[str, Any]]:
+        """As `RunStore.list_runs`: newest first, filtered alike."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        if kind:
+            conditions.append("kind = ?")
+            params.append(kind)
+        elif hide_kinds:
+            conditions.append(f"kind NOT IN ({', '.join('?' * len(hide_kinds))})")
+            params.extend(hide_kinds)
+        if parent_id:
+            conditions.append("parent_id = ?")
+            params.append(parent_id)
+        if where is not None:
+            more, values = where.sql()
+            conditions.extend(more)
+            params.extend(values)
+        if status:
+            conditions.append("status = ?")
+            params.append("running" if status in ("running", "abandoned") else status)
+        sql = f"SELECT {_SUMMARY} FROM runs"
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        sql += " ORDER BY started_at DESC, id"
+        if limit and not status:
+            sql += f" LIMIT {int(limit)}"
+        summaries = [summary_of(row) for row in self._rows(sql, params)]
+        if status:
+            summaries = [s for s in summaries if s["status"] == status]
+            if limit:
+                summaries = summaries[:limit]
+        return summaries
+
+    def resolve_id(self, run_id: str) -> str:
+        """The full id for an id or a unique prefix of one."""
+        pattern = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = self._rows("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 3", [pattern])
+        matches = [row["id"] for row in found]
+        if not matches:
+            raise UnknownRunError(
+                f"No run with id {run_id!r} in {self.display_url}.",
+                "`vatio runs list` shows the ids.",
+            )
+        if len(matches) > 1 and run_id not in matches:
+            raise UnknownRunError(
+                f"The id prefix {run_id!r} matches several runs ({', '.join(matches)}).",
+                "Give more characters of the id.",
+            )
+        return run_id if run_id in matches else matches[0]
+
+    def row(self, run_id: str) -> dict[str, Any]:
+        full_id = self.resolve_id(run_id)
+        return self._rows(f"SELECT {_FULL} FROM runs WHERE id = ?", [full_id])[0]
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        return record_of_row(self.row(run_id), self.display_url)
+
+    def group_summaries(self, group_id: str) -> list[dict[str, Any]]:
+        sql = f"SELECT {_SUMMARY} FROM runs WHERE group_id = ? ORDER BY started_at, id"
+        return [summary_of(row) for row in self._rows(sql, [group_id])]
+
+    def group_rows(self, group_id: str) -> list[dict[str, Any]]:
+        sql = f"SELECT {_FULL} FROM runs WHERE group_id = ? ORDER BY started_at"
+        return self._rows(sql, [group_id])
+
+    def rows_by_id(self, run_ids: list[str], batch: int = 500) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(run_ids), batch):
+            ids = run_ids[start : start + batch]
+            marks = ", ".join("?" * len(ids))
+            yield from self._rows(f"SELECT {_FULL} FROM runs WHERE id IN ({marks})", ids)
+
+    # -- the signed log -----------------------------------------------------------------------
+    def ledger_state(self) -> LedgerState | None:
+        found = self._rows("SELECT size, frontier, checkpoint FROM ledger_state WHERE id = 1", [])
+        if not found or (int(found[0]["size"]) == 0 and found[0]["checkpoint"] is None):
+            return None
+        row = found[0]
+        return LedgerState(int(row["size"]), row["frontier"], row["checkpoint"])
+
+    def ledger_leaves(self) -> list[dict[str, Any]]:
+        sql = "SELECT idx, run_id, leaf_hash, logged_at, note FROM ledger_leaves ORDER BY idx"
+        return self._rows(sql, [])
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            cursor = self._conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return _retry(read, self.display_url)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _connect(path: Path, mode: str) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path.resolve()))}?{mode}"
+    conn = sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+    conn.execute("PRAGMA case_sensitive_like = ON")  # patterns behave as on PostgreSQL
+    return conn
+
+
+def _read_meta(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM vatio_meta").fetchall())
+
+
+def _retry(action: Callable[[], T], where: str, attempts: int = 20) -> T:
+    delay = 0.05
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            text = str(error)
+            if ("locked" not in text and "busy" not in text) or attempt == attempts - 1:
+                raise StoreError(f"Cannot use the run store {where}: {text}.") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"Cannot use the run store {where}: {error}.",
+                "Point --store or VATIO_STORE at a vatio store or a new file.",
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def open_reader(spec: str | None, cwd: Path | None = None) -> Any:
+    """The quickest reader of the store `spec` names: `SqliteReader` where it can serve,
+    else a read-only `RunStore` (imported only then)."""
+    from vatio.store.location import resolve_url
+
+    url = resolve_url(spec, cwd, create=False)
+    reader = SqliteReader.open(url)
+    if reader is not None:
+        return reader
+    from vatio.store.runstore import open_store
+
+    return open_store(spec, cwd, readonly=True)
