@@ -95,10 +95,12 @@ def _job_first(command, profile, sources, kill_after_s, group=None) -> tuple[Any
     """Check what can refuse the run, take the origin instant, spawn, then measure."""
     from vatio.measure.origin import take_origin
     from vatio.process import EarlySignals, spawn
-    from vatio.record.context import check_zone
     from vatio.store.location import resolve_url
 
-    check_zone(profile, sources)
+    if profile.zone:  # the zone tables load only when a zone is set (~12 ms before the job)
+        from vatio.record.context import check_zone
+
+        check_zone(profile, sources)
     resolve_url(profile.store)  # a store path that cannot be used: before the job
     early = EarlySignals()
     origin = take_origin()

@@ -113,12 +113,28 @@ def _paths_key() -> str:
     import hashlib
 
     parts = []
-    for entry in sys.path:
+    for position, entry in enumerate(sys.path):
         try:
-            parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
+            if position == 0 and not sys.flags.safe_path:
+                # the script's folder (or the working folder for `python -m`): its own mtime
+                # changes whenever the job writes a file there, its package metadata rarely
+                parts.append(f"{entry}:{_metadata_stamp(entry or '.')}")
+            else:
+                parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
         except OSError:
             parts.append(f"{entry}:-")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _metadata_stamp(folder: str) -> str:
+    """The package metadata a folder holds (*.dist-info, *.egg-info), with their mtimes."""
+    with os.scandir(folder) as entries:
+        found = sorted(
+            f"{e.name}@{e.stat().st_mtime_ns}"
+            for e in entries
+            if e.name.endswith((".dist-info", ".egg-info"))
+        )
+    return ",".join(found)
 
 
 def _package_cache_path(key: str) -> Path:
