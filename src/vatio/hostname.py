@@ -7,7 +7,6 @@ get random host names) and lets tests simulate several nodes on one machine.
 from __future__ import annotations
 
 import os
-import socket
 
 ENV = "VATIO_HOSTNAME"
 
@@ -16,7 +15,7 @@ def hostname() -> str:
     """`VATIO_HOSTNAME`, else the machine's host name; a bad override is an InputError."""
     given = os.environ.get(ENV)
     if given is None or not given.strip():
-        return socket.gethostname()
+        return _machine_name()
     name = given.strip()
     if len(name) > 253 or not name.isprintable():
         from vatio.errors import InputError
@@ -26,3 +25,13 @@ def hostname() -> str:
             f"Set {ENV} to the node's name, e.g. gpu-node-7, or unset it.",
         )
     return name
+
+
+def _machine_name() -> str:
+    """The kernel's node name: what socket.gethostname() returns, without importing socket."""
+    try:
+        return os.uname().nodename
+    except AttributeError:  # no os.uname (Windows)
+        import socket
+
+        return socket.gethostname()

@@ -175,7 +175,9 @@ def test_cpu_info_reads_model_and_hypervisor_and_is_cached(tmp_path: Path) -> No
 def test_cpu_info_without_cpuinfo_falls_back(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(system.platform, "processor", lambda: "fallback-cpu")
+    import platform
+
+    monkeypatch.setattr(platform, "processor", lambda: "fallback-cpu")
     info = cpu_info(str(tmp_path / "missing"))
     assert info["model"] == "fallback-cpu" and info["hypervisor"] is None
 

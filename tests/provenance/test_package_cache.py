@@ -1,4 +1,4 @@
-"""The installed-package list is cached under a key that changes when packages do."""
+"""Machine facts read at every run start: the package-list cache key, the platform text."""
 
 from __future__ import annotations
 
@@ -20,3 +20,24 @@ def test_files_written_in_the_script_folder_keep_the_key_packages_change_it(tmp_
     assert moved != key
     (site / "other-2.0.dist-info").mkdir()  # a package installed in site-packages
     assert system._paths_key() != moved
+
+
+def test_the_platform_text_is_platform_platform_without_its_subprocess():
+    import platform
+    import socket
+
+    from vatio.hostname import hostname
+
+    assert system._platform_text() == platform.platform()
+    assert hostname() == socket.gethostname()
+
+
+def test_python_and_os_facts_are_what_the_platform_module_says():
+    import platform
+
+    system.clear_caches()
+    python, os_facts = dict(system._python_static()), dict(system._os_static())
+    assert python["version"] == platform.python_version()
+    assert python["implementation"] == platform.python_implementation()
+    assert os_facts == {"system": platform.system(), "release": platform.release(),
+                        "machine": platform.machine(), "platform": platform.platform()}  # fmt: skip

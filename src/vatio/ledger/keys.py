@@ -19,7 +19,6 @@ import functools
 import hashlib
 import os
 import re
-import secrets
 import socket
 import struct
 import time
@@ -395,7 +394,7 @@ def _create_key(path: Path, name: str) -> None:
         os.chmod(parent, 0o700)
     key = SigningKey.generate(name)
     payload = (key.skey() + "\n").encode()
-    tmp = parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(fd, 0o600)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vatio.carbon.zones import Zone, resolve_zone
 from vatio.hostname import hostname
 from vatio.redact import redact_obj, redact_url
 
 if TYPE_CHECKING:
+    from vatio.carbon.zones import Zone
     from vatio.config import Profile
 
 
@@ -93,6 +93,7 @@ def check_zone(profile: Profile, sources: dict[str, str]) -> Zone | None:
 def _zone(profile: Profile, sources: dict[str, str]) -> Zone | None:
     if not profile.zone:
         return None
+    from vatio.carbon.zones import resolve_zone  # the zone tables: only when a zone is set
     from vatio.errors import UnknownZoneError
 
     try:
