@@ -1,6 +1,6 @@
 """The `vatio` entry point, light enough that `vatio run` does not pay for the whole CLI.
 
-`vatio run ...`, `vatio runs list` and `vatio runs show` go to their own lean
+`vatio run ...`, `runs list`, `runs show` and `schedule` go to their own lean
 parsers (`vatio.cli.lean`) before typer, click and every command module are
 imported; every other command goes to the typer app (`vatio.cli.app`), which
 loads only the module of the command asked for. Here too is the one error boundary of every command.
@@ -101,7 +101,7 @@ def main(fast_exit: bool = False) -> None:
         from vatio.cli.lean import lean_command
 
         lean = lean_command(sys.argv[1:])
-        if lean is not None:  # `run`, `runs list`, `runs show`: no typer
+        if lean is not None:  # run, runs list|show, schedule: no typer
             command, arguments = lean
             code = command(arguments)
             if fast_exit:

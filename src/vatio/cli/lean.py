@@ -1,7 +1,7 @@
 """Commands parsed with argparse instead of typer: the ones people type most often.
 
 Importing typer and click costs ~60 ms, a quarter of the budget of `runs list`;
-so `vatio run`, `vatio runs list` and `vatio runs show` are parsed here and the
+so `vatio run`, `vatio runs list`, `vatio runs show` and `vatio schedule` are parsed here and the
 entry point calls them before typer is imported. Each is defined once, by its
 parser; the typer app keeps a pass-through command of the same name (so `vatio
 runs --help` lists it and programs that drive the app object reach it).
@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from vatio.errors import InputError
+from vatio.errors import InputError, VatioError
 
 #: words of the command -> (module, its function taking the remaining arguments and returning
 #: vatio's exit code, its function building the parser: the CLI fuzz test walks it)
@@ -21,6 +21,7 @@ LEAN_COMMANDS: dict[tuple[str, ...], tuple[str, str, str]] = {
     ("run",): ("vatio.cli.fastrun", "main_run", "parser"),
     ("runs", "list"): ("vatio.cli.runs_read", "main_list", "list_parser"),
     ("runs", "show"): ("vatio.cli.runs_read", "main_show", "show_parser"),
+    ("schedule",): ("vatio.cli.schedule", "main_schedule", "parser"),
 }
 
 
@@ -48,7 +49,14 @@ def register_passthrough(
     import typer
 
     def command(ctx) -> None:  # annotated below: typer is not imported at module level
-        raise typer.Exit(target(list(ctx.args)))
+        try:
+            code = target(list(ctx.args))
+        except VatioError as error:  # as the entry point would: one sentence, its exit code
+            from vatio.cli.output import print_error
+
+            print_error(error)
+            code = error.exit_code
+        raise typer.Exit(code)
 
     command.__annotations__ = {"ctx": typer.Context, "return": None}
 

@@ -1,19 +1,20 @@
 """`vatio schedule`: when (and where) to run a job so the grid is cleanest.
 
-Only typer is imported at module level; numpy, rich and the data load inside
-the command so that `vatio --help` stays fast.
+A lean command (`vatio.cli.lean`): parsed with argparse, no typer; numpy, rich
+and the data load inside the command, after every option is checked.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import typer
-
-from vatio.errors import InputError, VatioError
+from vatio.cli.lean import LeanParser
+from vatio.errors import InputError
 
 
 def provider_key(profile: Any) -> str | None:
@@ -22,60 +23,63 @@ def provider_key(profile: Any) -> str | None:
     return secret.get_secret_value() if secret is not None else None
 
 
-def schedule(
-    zone: str = typer.Option(
-        None,
+DESCRIPTION = "Find the cleanest time (and zone) to run a job before a deadline."
+
+
+def parser() -> argparse.ArgumentParser:
+    p = LeanParser(prog="vatio schedule", description=DESCRIPTION, allow_abbrev=False)
+    add = p.add_argument
+    add(
         "--zone",
-        help="Grid zone(s), comma separated; the first is home (default: the profile's, "
-        "else the zone a forecast file names).",
-    ),
-    duration: str = typer.Option(..., "--duration", help="Job length, e.g. 3h or 1h30m."),
-    deadline: str = typer.Option(
-        None,
-        "--deadline",
-        help='Latest end, "2026-11-28 08:00" (local time unless it has Z/offset).',
-    ),
-    within: str = typer.Option(
-        None, "--within", help="Deadline relative to the earliest start (default 24h, max 366d)."
-    ),
-    earliest: str = typer.Option(
-        None, "--earliest", help="Earliest start (default now); as --deadline."
-    ),
-    energy: str = typer.Option(None, "--energy", help="Energy of the job, e.g. 12kWh, for gCO2e."),
-    interruptible: bool = typer.Option(
-        False, "--interruptible", help="Plan chunks (suspend between)."
-    ),
-    min_chunk: str = typer.Option(
-        None, "--min-chunk", help="Shortest chunk, e.g. 30m (default: one data step)."
-    ),
-    forecast: Path = typer.Option(
-        None,
+        help="Grid zone(s), comma separated; the first is home (default: the "
+        "profile's, else the zone a forecast file names).",
+    )
+    add("--duration", required=True, help="Job length, e.g. 3h or 1h30m.")
+    add("--deadline", help='Latest end, "2026-11-28 08:00" (local time unless it has Z/offset).')
+    add("--within", help="Deadline relative to the earliest start (default 24h, max 366d).")
+    add("--earliest", help="Earliest start (default now); as --deadline.")
+    add("--energy", help="Energy of the job, e.g. 12kWh, for gCO2e.")
+    add("--interruptible", action="store_true", help="Plan chunks (suspend between).")
+    add("--min-chunk", help="Shortest chunk, e.g. 30m (default: one data step).")
+    add(
         "--forecast",
+        type=Path,
         help="Forecast file: CSV time,intensity, an Electricity Maps export or JSON.",
-    ),
-    provider: str = typer.Option(
-        None, "--provider", help="Live source: electricitymaps or ukgrid."
-    ),
-    intensity: str = typer.Option(
-        None, "--intensity", help="lca (life cycle) or direct emissions (default: profile, lca)."
-    ),
-    plot: Path = typer.Option(None, "--plot", help="Write a PNG of the series and the choice."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    emit: str = typer.Option(
-        None,
+    )
+    add("--provider", help="Live source: electricitymaps or ukgrid.")
+    add("--intensity", help="lca (life cycle) or direct emissions (default: profile, lca).")
+    add("--plot", type=Path, help="Write a PNG of the series and the choice.")
+    add("--json", action="store_true", dest="json_out", help="Print JSON instead of a table.")
+    add(
         "--emit",
         help="Print only the command deferring the job (at, slurm or cron), e.g. for | sh.",
-    ),
-    command: list[str] = typer.Argument(None, help="With --emit: the command to defer, after --."),
-) -> None:
-    """Find the cleanest time (and zone) to run a job before a deadline."""
-    try:
-        _schedule(locals())
-    except VatioError as error:
-        from vatio.cli.output import print_error
+    )
+    add("command", nargs=argparse.REMAINDER, help="With --emit: the command to defer, after --.")
+    return p  # fmt: skip
 
-        print_error(error)
-        raise typer.Exit(error.exit_code) from None
+
+def main_schedule(argv: list[str]) -> int:
+    """`vatio schedule`, parsed without typer (see vatio.cli.lean)."""
+    opts = vars(parser().parse_args(argv))
+    command = list(opts["command"] or [])
+    opts["command"] = command[1:] if command[:1] == ["--"] else command
+    _import_numpy_single_threaded()
+    _schedule(opts)
+    return 0
+
+
+def _import_numpy_single_threaded() -> None:
+    """numpy's OpenBLAS starts a thread per core at import (~0.1 s of CPU here), and the
+    window search uses none of them: one thread, the variable restored after the import."""
+    if "numpy" in sys.modules:
+        return
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        import numpy  # noqa: F401
+    finally:
+        if saved is None:
+            os.environ.pop("OPENBLAS_NUM_THREADS", None)
 
 
 def _schedule(opts: dict[str, Any]) -> None:
@@ -304,5 +308,7 @@ def _plot(path: Path, series: Any, result: Any) -> None:
     save_png(fig, path)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("schedule")(schedule)
+def register(app: Any) -> None:
+    from vatio.cli.lean import register_passthrough
+
+    register_passthrough(app, "schedule", main_schedule, DESCRIPTION)
