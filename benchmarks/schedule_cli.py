@@ -124,31 +124,24 @@ PHASES = r"""
 import contextlib, io, json, sys, time
 T = time.process_time
 marks = {"start": T()}
-import vatio.cli.app as app
-marks["import vatio.cli.app (typer)"] = T()
-import typer.main
-get_command = typer.main.get_command
-def timed_get_command(*args, **kwargs):
-    command = get_command(*args, **kwargs)
-    marks["typer builds the root command"] = T()
-    return command
-typer.main.get_command = timed_get_command
+import vatio.cli.entry as entry
+marks["import vatio and its entry point"] = T()
 import vatio.cli.schedule as schedule
+marks["the schedule module and its argparse parser (no typer)"] = T()
 body = schedule._schedule
 def timed_body(opts):
-    marks["schedule's module; typer parses, coerces (pydantic, a TypeAdapter a parameter)"] = T()
-    import vatio.config
-    marks["vatio.config (pydantic models of the profile)"] = T()
-    import numpy
-    marks["numpy"] = T()
+    marks["parse the options; numpy imported with one BLAS thread"] = T()
+    from vatio.profile_cache import cached_profile
+    cached_profile({})
+    marks["the profile (cached: no pydantic)"] = T()
     import rich.console, rich.table
     marks["rich (table)"] = T()
     body(opts)
-    marks["the command itself (data, search, table)"] = T()
+    marks["the command itself (zones, data, search, table)"] = T()
 schedule._schedule = timed_body
 sys.argv = ["vatio", *sys.argv[1:]]
 with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
-    app.main()
+    entry.main()
 names = list(marks)
 print(json.dumps({b: marks[b] - marks[a] for a, b in zip(names, names[1:])}))
 """

@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from vatio.errors import StoreError
+from vatio.errors import StoreError, UnknownRunError
 from vatio.hostname import hostname
 
 #: a run marked running on another host counts as abandoned after this long without a beat
@@ -91,3 +91,17 @@ def display_status(row: dict[str, Any]) -> str:
         if age > STALE_HEARTBEAT_S:
             return "abandoned"
     return "running"
+
+
+def pick_id(run_id: str, matches: list[str], where: str) -> str:
+    """The one run an id or id prefix names among the (up to 3) ids it prefixes."""
+    if not matches:
+        raise UnknownRunError(
+            f"No run with id {run_id!r} in {where}.", "`vatio runs list` shows the ids."
+        )
+    if len(matches) > 1 and run_id not in matches:
+        raise UnknownRunError(
+            f"The id prefix {run_id!r} matches several runs ({', '.join(matches)}).",
+            "Give more characters of the id.",
+        )
+    return run_id if run_id in matches else matches[0]

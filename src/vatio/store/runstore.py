@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
-from vatio.errors import StoreError, UnknownRunError
+from vatio.errors import StoreError
 from vatio.store.filters import RunFilter
 from vatio.store.location import resolve_url
 from vatio.store.migrate import SchemaState, ensure_schema
@@ -32,6 +32,7 @@ from vatio.store.records import (  # noqa: F401  (re-exported: callers import th
     STALE_HEARTBEAT_S,
     MalformedRecordError,
     display_status,
+    pick_id,
     record_of_row,
     summary_of,
 )
@@ -603,17 +604,7 @@ class RunStore:
         """The full id for an id or a unique prefix of one."""
         query = sa.select(runs.c.id).where(runs.c.id.startswith(run_id, autoescape=True)).limit(3)
         matches = [r["id"] for r in self._retry(lambda: self._fetch(query))]
-        if not matches:
-            raise UnknownRunError(
-                f"No run with id {run_id!r} in {self.display_url}.",
-                "`vatio runs list` shows the ids.",
-            )
-        if len(matches) > 1 and run_id not in matches:
-            raise UnknownRunError(
-                f"The id prefix {run_id!r} matches several runs ({', '.join(matches)}).",
-                "Give more characters of the id.",
-            )
-        return run_id if run_id in matches else matches[0]
+        return pick_id(run_id, matches, self.display_url)
 
     def row(self, run_id: str) -> dict[str, Any]:
         """The raw row of one run (id or unique prefix), record text included."""

@@ -12,17 +12,17 @@ through `RunStore`, which says what is wrong with it.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from vatio.errors import StoreError, UnknownRunError
+from vatio.errors import StoreError
 from vatio.store.filters import RunFilter
-from vatio.store.records import record_of_row, summary_of
+from vatio.store.records import pick_id, record_of_row, summary_of
 from vatio.store.rows import LedgerState
 from vatio.store.schema_version import SCHEMA_VERSION
+from vatio.store.sqlite_writer import existing_sqlite_file, retry_locked
 
 T = TypeVar("T")
 
@@ -54,12 +54,10 @@ class SqliteReader:
     def open(cls, url: str) -> SqliteReader | None:
         """A reader for `url`, or None when the store needs `RunStore` (not a plain SQLite
         URL, absent, unreadable, another schema version)."""
-        if not url.startswith("sqlite:///") or "?" in url:
+        path = existing_sqlite_file(url)
+        if path is None:
             return None
-        path = Path(url.removeprefix("sqlite:///"))
         try:
-            if not path.is_file():
-                return None
             conn = _connect(path, "mode=ro")
             try:
                 meta = _read_meta(conn)
@@ -127,17 +125,7 @@ class SqliteReader:
         pattern = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         found = self._rows("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 3", [pattern])
         matches = [row["id"] for row in found]
-        if not matches:
-            raise UnknownRunError(
-                f"No run with id {run_id!r} in {self.display_url}.",
-                "`vatio runs list` shows the ids.",
-            )
-        if len(matches) > 1 and run_id not in matches:
-            raise UnknownRunError(
-                f"The id prefix {run_id!r} matches several runs ({', '.join(matches)}).",
-                "Give more characters of the id.",
-            )
-        return run_id if run_id in matches else matches[0]
+        return pick_id(run_id, matches, self.display_url)
 
     def row(self, run_id: str) -> dict[str, Any]:
         full_id = self.resolve_id(run_id)
@@ -196,23 +184,16 @@ def _read_meta(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM vatio_meta").fetchall())
 
 
-def _retry(action: Callable[[], T], where: str, attempts: int = 20) -> T:
-    delay = 0.05
-    for attempt in range(attempts):
-        try:
-            return action()
-        except sqlite3.OperationalError as error:
-            text = str(error)
-            if ("locked" not in text and "busy" not in text) or attempt == attempts - 1:
-                raise StoreError(f"Cannot use the run store {where}: {text}.") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        except sqlite3.DatabaseError as error:
-            raise StoreError(
-                f"Cannot use the run store {where}: {error}.",
-                "Point --store or VATIO_STORE at a vatio store or a new file.",
-            ) from None
-    raise AssertionError("unreachable")
+def _retry(action: Callable[[], T], where: str) -> T:
+    def fail(error: sqlite3.Error) -> StoreError:
+        if isinstance(error, sqlite3.OperationalError):
+            return StoreError(f"Cannot use the run store {where}: {error}.")
+        return StoreError(
+            f"Cannot use the run store {where}: {error}.",
+            "Point --store or VATIO_STORE at a vatio store or a new file.",
+        )
+
+    return retry_locked(action, fail)
 
 
 def open_reader(spec: str | None, cwd: Path | None = None) -> Any:

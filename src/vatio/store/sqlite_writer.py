@@ -39,12 +39,10 @@ class SqliteWriter:
     def open(cls, url: str) -> SqliteWriter | None:
         """A writer for `url`, or None when the store needs the full path (not SQLite, absent,
         another schema version, records waiting to be adopted into the log)."""
-        if not url.startswith("sqlite:///") or "?" in url:
+        path = existing_sqlite_file(url)
+        if path is None:
             return None
-        path = Path(url.removeprefix("sqlite:///"))
         try:
-            if not path.is_file():
-                return None
             conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         except (OSError, ValueError, sqlite3.Error):
             return None
@@ -136,33 +134,53 @@ class SqliteWriter:
         conn.execute("COMMIT")
         return value
 
-    def _retry(self, action: Callable[[], T], attempts: int = 20) -> T:
-        delay = 0.05
-        for attempt in range(attempts):
-            try:
-                return action()
-            except sqlite3.OperationalError as error:
-                text = str(error)
-                if ("locked" not in text and "busy" not in text) or attempt == attempts - 1:
-                    import os
+    def _retry(self, action: Callable[[], T]) -> T:
+        def fail(error: sqlite3.Error) -> StoreError:
+            if not isinstance(error, sqlite3.OperationalError):
+                return StoreError(f"Cannot use the run store {self.url}: {error}.")
+            import os
 
-                    writable = os.access(self.path.parent, os.W_OK) and os.access(
-                        self.path, os.W_OK
-                    )
-                    what = "" if writable else "it is read-only here; "
-                    raise StoreError(
-                        f"Cannot write the run store {self.url}: {what}{text}."
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
-            except sqlite3.DatabaseError as error:
-                raise StoreError(f"Cannot use the run store {self.url}: {error}.") from None
-        raise AssertionError("unreachable")
+            writable = os.access(self.path.parent, os.W_OK) and os.access(self.path, os.W_OK)
+            what = "" if writable else "it is read-only here; "
+            return StoreError(f"Cannot write the run store {self.url}: {what}{error}.")
+
+        return retry_locked(action, fail)
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def existing_sqlite_file(url: str) -> Path | None:
+    """The file of a plain `sqlite:///PATH` URL (no URI options) that exists, else None."""
+    if not url.startswith("sqlite:///") or "?" in url:
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    try:
+        return path if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def retry_locked(
+    action: Callable[[], T], fail: Callable[[sqlite3.Error], StoreError], attempts: int = 20
+) -> T:
+    """`action`, tried again with a growing pause while another process holds the lock; any
+    other database error (or the last attempt's) becomes the StoreError `fail` makes."""
+    delay = 0.05
+    for attempt in range(attempts):
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            text = str(error)
+            if ("locked" not in text and "busy" not in text) or attempt == attempts - 1:
+                raise fail(error) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        except sqlite3.DatabaseError as error:
+            raise fail(error) from None
+    raise AssertionError("unreachable")
 
 
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
