@@ -56,6 +56,9 @@ def entry(base: dict[str, Any], i: int) -> Entry:
     record = json.loads(json.dumps(base))
     record["id"] = f"{i:012x}"
     record["totals"]["energy_j"] = 100.0 + (i % 997)
+    started = datetime(2026, 1, 1, tzinfo=UTC).timestamp() + 60.0 * i  # one a minute
+    for key, at in (("started_at", started), ("ended_at", started + 2.0)):
+        record[key] = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     text = canonical_json(record).decode("utf-8")
     return Entry(record, text, "run", None)
 
@@ -174,7 +177,11 @@ def tamper(db: Path, rnd: random.Random) -> str:
         what = f"field {path}"
     elif kind == "column":
         column = rnd.choice(["energy_j", "co2e_g", "status", "name", "duration_s", "method"])
-        value = rnd.choice([0.001, "edited", None, 42])
+        (current,) = conn.execute(f"SELECT {column} FROM runs WHERE id=?", (target,)).fetchone()
+        choices = [v for v in (0.001, "edited", None, 42) if v != current]
+        if column == "status":  # NOT NULL: the schema itself refuses that edit
+            choices = [v for v in choices if v is not None]
+        value = rnd.choice(choices)  # an edit that changes nothing is no tampering
         conn.execute(f"UPDATE runs SET {column}=? WHERE id=?", (value, target))
         what = f"column {column}={value!r}"
     elif kind == "delete":

@@ -56,10 +56,10 @@ def verify(
              for p in checkpoint or []]  # fmt: skip
     from vatio.record.audit import trusted_verifiers, verify_store
     from vatio.record.signing import load_witness
-    from vatio.store.runstore import open_store
+    from vatio.store.sqlite_reader import open_reader
 
     profile = _profile(store)
-    run_store = open_store(profile.store, readonly=True)
+    run_store = open_reader(profile.store)  # sqlite3 for a current SQLite store
     witness = load_witness(run_store.store_id)
     if witness:
         saved.append(("the witness checkpoint kept beside this machine's key", witness))

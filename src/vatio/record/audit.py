@@ -12,8 +12,6 @@ leaf whose record is gone, is named. Reports verify the runs they print with
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,33 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from vatio.errors import InputError
 from vatio.ledger.verify import CosignerSeen, Problem, VerifyReport
+from vatio.record.rowcheck import check_all, check_record
 
 if TYPE_CHECKING:  # the config's models cost ~0.1 s to import; `runs show` needs none of them
     from vatio.config import Profile
-
-#: summary columns that must equal the signed record's values
-_COLUMNS = {
-    "status": lambda r: r.get("status"),
-    "name": lambda r: r.get("name"),
-    "exit_code": lambda r: r.get("exit_code"),
-    "started_at": lambda r: r.get("started_at"),
-    "ended_at": lambda r: r.get("ended_at"),
-    "duration_s": lambda r: r.get("duration_s"),
-    "energy_j": lambda r: (r.get("totals") or {}).get("energy_j"),
-    "energy_low_j": lambda r: (r.get("totals") or {}).get("energy_low_j"),
-    "energy_high_j": lambda r: (r.get("totals") or {}).get("energy_high_j"),
-    "process_energy_j": lambda r: (r.get("totals") or {}).get("process_energy_j"),
-    "co2e_g": lambda r: (r.get("carbon") or {}).get("co2e_g"),
-    "method": lambda r: (r.get("totals") or {}).get("method"),
-    "command": lambda r: json.dumps(r["command"]) if r.get("command") else None,
-    "group_id": lambda r: ((r.get("extensions") or {}).get("multinode") or {}).get("group_id"),
-}
-#: columns checked against the record's `owner` section (records written since it exists)
-_OWNER_COLUMNS = {
-    "username": lambda r: r["owner"].get("user"),
-    "project": lambda r: r["owner"].get("project"),
-    "host": lambda r: r["owner"].get("host"),
-}
 
 
 @dataclass
@@ -289,84 +264,6 @@ def _check_saved(
     return True
 
 
-def _check_record(
-    row: dict[str, Any], log: _Log, problems: list[Problem], on_ok: Callable[[int], None]
-) -> None:
-    run_id = row["id"]
-    where = f"run {run_id}"
-    text = row.get("record")
-    index = log.index_of.get(run_id)
-    if index is None:
-        if text and not _parses(text):
-            problems.append(Problem("malformed", where, "the stored record is not valid JSON"))
-        elif text and row.get("status") != "running":
-            problems.append(
-                Problem(
-                    "missing-leaf",
-                    where,
-                    "a finished record that is not in the signed log (added behind vatio's "
-                    "back, or stored while signing failed)",
-                )
-            )
-        return
-    if not text:
-        problems.append(Problem("digest-mismatch", where, "its signed record was emptied"))
-        return
-    from vatio.ledger.merkle import leaf_hash
-
-    data = text.encode("utf-8")
-    if leaf_hash(data) != log.leaves[index]:
-        problems.append(
-            Problem(
-                "digest-mismatch",
-                where,
-                f"the stored record no longer hashes to leaf {index}: it was edited",
-            )
-        )
-        return
-    if row.get("digest") != hashlib.sha256(data).hexdigest():
-        problems.append(
-            Problem("digest-mismatch", where, "the digest column does not match the record")
-        )
-        return
-    record = json.loads(text)
-    checks = _COLUMNS | (_OWNER_COLUMNS if isinstance(record.get("owner"), dict) else {})
-    for column, value_of in checks.items():
-        expected = value_of(record)
-        found = row.get(column)
-        if not _same(expected, found):
-            problems.append(
-                Problem(
-                    "digest-mismatch",
-                    where,
-                    f"the {column} column ({found!r}) differs from the signed record "
-                    f"({expected!r})",
-                )
-            )
-            return
-    on_ok(index)
-
-
-def _parses(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        try:
-            return (
-                a is not None
-                and b is not None
-                and abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
-            )
-        except (TypeError, ValueError):
-            return False
-    return a == b
-
-
 # -- entry points -------------------------------------------------------------------------
 def verify_store(
     store: Any,
@@ -387,18 +284,7 @@ def verify_store(
     checkpoint, signers = _check_checkpoint(log, origin, verifiers, problems)
     for where, note in saved_checkpoints:
         _check_saved(log, note, where, origin, verifiers, problems)
-    checked = 0
-    seen: set[str] = set()
-
-    def counted(_index: int) -> None:
-        nonlocal checked
-        checked += 1
-
-    for row in store.iter_logged_records():
-        seen.add(row["id"])
-        _check_record(row, log, problems, counted)
-        if progress is not None:
-            progress(1)
+    checked, seen = check_all(store, log.index_of, log.leaves, problems, progress)
     for run_id, index in log.index_of.items():
         if run_id not in seen:
             problems.append(
@@ -466,7 +352,7 @@ def _proof(
         return RunProof(run_id, False, reason=str(error))
     row = store.row(full_id)
     own: list[Problem] = []
-    _check_record(row, log, own, lambda _i: None)
+    check_record(row, log.index_of, log.leaves, own)
     if own:
         return RunProof(full_id, False, reason=own[0].detail)
     index = log.index_of.get(full_id)
@@ -525,7 +411,7 @@ def verify_many(
     for row in store.rows_by_id(run_ids):
         run_id = row["id"]
         own: list[Problem] = []
-        _check_record(row, log, own, lambda _i: None)
+        check_record(row, log.index_of, log.leaves, own)
         index = log.index_of.get(run_id)
         if own:
             proofs[run_id] = RunProof(run_id, False, index=index, reason=own[0].detail)

@@ -153,6 +153,15 @@ class RunStore:
         )
 
     @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store (None for a server, or SQLite in memory)."""
+        if not self.is_sqlite:
+            return None
+        from vatio.store.sqlite_writer import existing_sqlite_file
+
+        return existing_sqlite_file(self.url)
+
+    @property
     def store_id(self) -> str:
         return self.state.meta.get("store_id") or "unknown"
 
@@ -561,7 +570,7 @@ class RunStore:
             query = query.where(runs.c.status == status)
         elif status:
             query = query.where(runs.c.status == "running")
-        if limit and not status:
+        if limit and status not in ("running", "abandoned"):  # those two are told apart below
             query = query.limit(limit)
         rows = self._retry(lambda: self._fetch(query))
         summaries = [self._summary(row) for row in rows]

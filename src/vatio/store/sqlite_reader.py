@@ -34,7 +34,9 @@ SUMMARY_COLUMNS = (
     "pid_started", "username", "project", "group_id",
 )  # fmt: skip
 _SUMMARY = ", ".join(f'"{name}"' for name in SUMMARY_COLUMNS)
-_FULL = _SUMMARY + ', "record"'
+#: every column of a run, record text included, for a SELECT
+FULL_SELECT = _SUMMARY + ', "record"'
+_FULL = FULL_SELECT
 
 
 class SqliteReader:
@@ -43,6 +45,8 @@ class SqliteReader:
 
     readonly = True
     is_sqlite = True
+    #: the database file (other processes open it themselves: `vatio.record.rowcheck`)
+    sqlite_file: Path | None = None
 
     def __init__(self, conn: sqlite3.Connection, url: str, meta: dict[str, str]) -> None:
         self._conn = conn
@@ -58,21 +62,16 @@ class SqliteReader:
         if path is None:
             return None
         try:
-            conn = _connect(path, "mode=ro")
-            try:
-                meta = _read_meta(conn)
-            except sqlite3.OperationalError as error:
-                if "unable to open" not in str(error):
-                    raise
-                conn.close()  # a read-only folder: no WAL index can be made, read the file as is
-                conn = _connect(path, "immutable=1")
-                meta = _read_meta(conn)
+            conn = read_only_connection(path)
+            meta = _read_meta(conn)
         except (OSError, ValueError, sqlite3.Error):
             return None
         if meta.get("schema_version") != str(SCHEMA_VERSION):
             conn.close()
             return None
-        return cls(conn, url, meta)
+        reader = cls(conn, url, meta)
+        reader.sqlite_file = path
+        return reader
 
     @property
     def store_id(self) -> str:
@@ -111,7 +110,7 @@ class SqliteReader:
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         sql += " ORDER BY started_at DESC, id"
-        if limit and not status:
+        if limit and status not in ("running", "abandoned"):  # those two are told apart below
             sql += f" LIMIT {int(limit)}"
         summaries = [summary_of(row) for row in self._rows(sql, params)]
         if status:
@@ -156,6 +155,17 @@ class SqliteReader:
         row = found[0]
         return LedgerState(int(row["size"]), row["frontier"], row["checkpoint"])
 
+    def iter_logged_records(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every row with its record text, in id order, `batch` rows at a time."""
+        last = ""
+        while True:
+            sql = f"SELECT {_FULL} FROM runs WHERE id > ? ORDER BY id LIMIT {int(batch)}"
+            rows = self._rows(sql, [last])
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
     def ledger_leaves(self) -> list[dict[str, Any]]:
         sql = "SELECT idx, run_id, leaf_hash, logged_at, note FROM ledger_leaves ORDER BY idx"
         return self._rows(sql, [])
@@ -171,6 +181,20 @@ class SqliteReader:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A read-only connection; in a read-only folder (no WAL index can be made there) the
+    file is read as it is."""
+    conn = _connect(path, "mode=ro")
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError as error:
+        conn.close()
+        if "unable to open" not in str(error):
+            raise
+        conn = _connect(path, "immutable=1")
+    return conn
 
 
 def _connect(path: Path, mode: str) -> sqlite3.Connection:
