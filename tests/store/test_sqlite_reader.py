@@ -85,6 +85,9 @@ def test_records_groups_and_log_as_runstore(store):
     )
     assert reader.ledger_state() == full.ledger_state()
     assert reader.ledger_leaves() == full.ledger_leaves()
+    assert reader.ledger_leaf_hashes() == full.ledger_leaf_hashes()
+    assert [r["leaf_hash"] for r in full.ledger_leaves()] == [h for _, _, h in
+                                                            full.ledger_leaf_hashes()]  # fmt: skip
 
 
 def test_ids_and_prefixes_fail_alike(store):

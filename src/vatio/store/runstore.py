@@ -429,6 +429,18 @@ class RunStore:
         query = sa.select(ledger_leaves).order_by(ledger_leaves.c.idx)
         return self._retry(lambda: self._fetch(query))
 
+    def ledger_leaf_hashes(self) -> list[tuple[int, str, str]]:
+        """(index, run id, leaf hash hex) of every leaf, in index order: what verifying reads."""
+        query = sa.select(
+            ledger_leaves.c.idx, ledger_leaves.c.run_id, ledger_leaves.c.leaf_hash
+        ).order_by(ledger_leaves.c.idx)
+
+        def read() -> list[tuple[int, str, str]]:
+            with self.engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(query)]
+
+        return self._retry(read)
+
     def ledger_checkpoints(self) -> list[dict[str, Any]]:
         query = sa.select(ledger_checkpoints).order_by(ledger_checkpoints.c.size)
         return self._retry(lambda: self._fetch(query))

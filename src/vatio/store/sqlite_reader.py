@@ -166,6 +166,11 @@ class SqliteReader:
             yield from rows
             last = rows[-1]["id"]
 
+    def ledger_leaf_hashes(self) -> list[tuple[int, str, str]]:
+        """(index, run id, leaf hash hex) of every leaf, in index order: what verifying reads."""
+        sql = "SELECT idx, run_id, leaf_hash FROM ledger_leaves ORDER BY idx"
+        return _retry(lambda: self._conn.execute(sql).fetchall(), self.display_url)
+
     def ledger_leaves(self) -> list[dict[str, Any]]:
         sql = "SELECT idx, run_id, leaf_hash, logged_at, note FROM ledger_leaves ORDER BY idx"
         return self._rows(sql, [])
