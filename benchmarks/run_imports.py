@@ -28,7 +28,8 @@ VATIO = str(Path(PY).parent / "vatio")
 PROBE = r"""
 import atexit, os, sys
 os.environ["VATIO_NO_FAST_EXIT"] = "1"
-atexit.register(lambda: open(sys.argv[1], "w").write("\n".join(sorted(sys.modules))))
+listing = sys.argv[1]
+atexit.register(lambda: open(listing, "w").write("\n".join(sorted(sys.modules))))
 sys.argv = ["vatio", "run", "-q", "--", "true"]
 from vatio.cli.entry import main
 main()
@@ -58,8 +59,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as folder:
         listing = Path(folder) / "modules.txt"
-        subprocess.run([PY, "-c", PROBE, str(listing)], env=env, cwd=folder, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        for _ in range(2):  # the first run of a new command line fills the package cache
+            subprocess.run([PY, "-c", PROBE, str(listing)], env=env, cwd=folder, check=True,
+                           stdout=subprocess.DEVNULL)  # fmt: skip
         modules = [m for m in listing.read_text().split() if m not in ("__main__",)]
         ours = [m for m in modules if m == "vatio" or m.startswith("vatio.")]
         others = [m for m in modules if m not in ours and not m.startswith("_")]
