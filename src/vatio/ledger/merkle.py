@@ -77,6 +77,37 @@ class MerkleTree:
             self._levels.append(_next_level(self._levels[-1]))
         self.size = len(leaves)
 
+    @classmethod
+    def from_levels(cls, levels: list[Any]) -> MerkleTree:
+        """A tree from levels computed before (`levels()`; any sequences that also take
+        `extend` and `level[i:] = ...`), without hashing anything: its root must be checked
+        against a signed one before any proof drawn from it counts."""
+        tree = cls.__new__(cls)
+        tree._levels = list(levels) or [[]]
+        tree.size = len(tree._levels[0])
+        return tree
+
+    def levels(self) -> list[list[bytes]]:
+        return self._levels
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append leaves, rehashing only the nodes they change (O(k log n) for k leaves)."""
+        _check_hashes(leaves, "leaves")
+        if not leaves:
+            return
+        start = len(self._levels[0])
+        self._levels[0].extend(leaves)
+        height = 0
+        while len(self._levels[height]) > 1:
+            first = start // 2  # the first node of the next level that changes
+            tail = _next_level(self._levels[height][2 * first :])
+            if height + 1 == len(self._levels):
+                self._levels.append([])
+            self._levels[height + 1][first:] = tail
+            start, height = first, height + 1
+        del self._levels[height + 1 :]
+        self.size = len(self._levels[0])
+
     def root(self, size: int | None = None) -> bytes:
         """Root of the whole tree, or of its first ``size`` leaves."""
         size = self.size if size is None else self._check_size(size)

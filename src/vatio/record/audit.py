@@ -151,21 +151,51 @@ def _check_checkpoint(
     log: _Log, origin: str, verifiers: list[Any], problems: list[Problem]
 ) -> tuple[Any, list[str]]:
     """The latest checkpoint if its signature holds; the names that signed it."""
-    from vatio.ledger.checkpoint import parse_checkpoint
-    from vatio.ledger.note import verify_note
-
     if log.checkpoint is None:
         if log.leaves:
             problems.append(
                 Problem("bad-signature", "log", "the log has leaves but no signed checkpoint")
             )
         return None, []
+    checkpoint, names = _signed_head(log.checkpoint, origin, verifiers, problems)
+    if checkpoint is None:
+        return None, []
+    if checkpoint.size != len(log.leaves):
+        kind = "unsigned-entries" if checkpoint.size < len(log.leaves) else "missing-entry"
+        problems.append(
+            Problem(
+                kind,
+                "log",
+                f"the signed checkpoint counts {checkpoint.size} leaves; the store holds "
+                f"{len(log.leaves)}",
+            )
+        )
+    elif log.tree.root() != checkpoint.root:
+        problems.append(
+            Problem(
+                "log-rewritten",
+                "log",
+                "the leaves no longer hash to the signed root (a leaf was changed, removed or "
+                "reordered)",
+            )
+        )
+    return checkpoint, names
+
+
+def _signed_head(
+    note: str, origin: str, verifiers: list[Any], problems: list[Problem]
+) -> tuple[Any, list[str]]:
+    """The checkpoint a note carries and the trusted names whose signatures on it verify;
+    what is wrong with it goes to `problems` (None when it cannot be parsed)."""
+    from vatio.ledger.checkpoint import parse_checkpoint
+    from vatio.ledger.note import verify_note
+
     try:
-        checkpoint, _ = parse_checkpoint(log.checkpoint)
+        checkpoint, _ = parse_checkpoint(note)
     except Exception as error:
         problems.append(Problem("malformed", "latest checkpoint", f"cannot be parsed: {error}"))
         return None, []
-    check = verify_note(log.checkpoint, verifiers)
+    check = verify_note(note, verifiers)
     if check.invalid:
         problems.append(
             Problem(
@@ -189,25 +219,6 @@ def _check_checkpoint(
                 "malformed",
                 "latest checkpoint",
                 f"its origin {checkpoint.origin!r} is not this store's ({origin!r})",
-            )
-        )
-    if checkpoint.size != len(log.leaves):
-        kind = "unsigned-entries" if checkpoint.size < len(log.leaves) else "missing-entry"
-        problems.append(
-            Problem(
-                kind,
-                "log",
-                f"the signed checkpoint counts {checkpoint.size} leaves; the store holds "
-                f"{len(log.leaves)}",
-            )
-        )
-    elif log.tree.root() != checkpoint.root:
-        problems.append(
-            Problem(
-                "log-rewritten",
-                "log",
-                "the leaves no longer hash to the signed root (a leaf was changed, removed or "
-                "reordered)",
             )
         )
     return checkpoint, check.verified_names
@@ -371,6 +382,9 @@ def verify_runs(store: Any, run_ids: list[str], verifiers: list[Any]) -> list[Ru
     from vatio.record.signing import load_witness, origin_of
 
     origin = origin_of(store.store_id)
+    quick = _verify_runs_from_kept_tree(store, run_ids, verifiers, origin)
+    if quick is not None:
+        return quick
     log = _read_log(store)
     problems = list(log.problems)
     checkpoint, _ = _check_checkpoint(log, origin, verifiers, problems)
@@ -378,6 +392,53 @@ def verify_runs(store: Any, run_ids: list[str], verifiers: list[Any]) -> list[Ru
     if witness:
         _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
                      verifiers, problems)  # fmt: skip
+    if checkpoint is not None and not problems:  # a tree the signed root vouches for
+        from vatio.record import treecache
+
+        treecache.save(store.store_id, log.tree)
+    return [_proof(store, run_id, log, checkpoint, problems) for run_id in run_ids]
+
+
+def _verify_runs_from_kept_tree(
+    store: Any, run_ids: list[str], verifiers: list[Any], origin: str
+) -> list[RunProof] | None:
+    """The runs' proofs without reading the whole log: the tree kept from an earlier call,
+    extended with the leaves appended since, used only when its root is the signed root and
+    the store holds exactly the leaves the checkpoint counts. Each run's record must hash to
+    the leaf the signed tree holds at its index. None in every other case: the caller reads
+    and hashes the whole log, and names what is wrong."""
+    from vatio.record import treecache
+    from vatio.record.signing import load_witness
+
+    if not hasattr(store, "leaf_index"):
+        return None
+    state = store.ledger_state()
+    if state is None or state.checkpoint is None:
+        return None
+    problems: list[Problem] = []
+    checkpoint, _ = _signed_head(state.checkpoint, origin, verifiers, problems)
+    if checkpoint is None or problems or store.leaf_count() != checkpoint.size:
+        return None
+    tree = treecache.signed_tree(store, checkpoint.size, checkpoint.root)
+    if tree is None:
+        return None
+    index_of: dict[str, int] = {}
+    for run_id in run_ids:
+        with contextlib.suppress(Exception):  # an unknown id: _proof names it
+            full_id = store.resolve_id(run_id)
+            index = store.leaf_index(full_id)
+            if index is not None:
+                if not 0 <= index < tree.size:
+                    return None
+                index_of[full_id] = index
+    log = _Log(tree.levels()[0], index_of, state.checkpoint, [])
+    log.tree = tree  # type: ignore[misc]  (the signed tree itself, not rebuilt)
+    witness = load_witness(store.store_id)
+    if witness:
+        _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
+                     verifiers, problems)  # fmt: skip
+        if problems:
+            return None
     return [_proof(store, run_id, log, checkpoint, problems) for run_id in run_ids]
 
 

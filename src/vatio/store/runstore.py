@@ -429,17 +429,30 @@ class RunStore:
         query = sa.select(ledger_leaves).order_by(ledger_leaves.c.idx)
         return self._retry(lambda: self._fetch(query))
 
-    def ledger_leaf_hashes(self) -> list[tuple[int, str, str]]:
-        """(index, run id, leaf hash hex) of every leaf, in index order: what verifying reads."""
-        query = sa.select(
-            ledger_leaves.c.idx, ledger_leaves.c.run_id, ledger_leaves.c.leaf_hash
-        ).order_by(ledger_leaves.c.idx)
+    def ledger_leaf_hashes(self, start: int = 0) -> list[tuple[int, str, str]]:
+        """(index, run id, leaf hash hex) of the leaves from `start` on, in index order."""
+        query = (
+            sa.select(ledger_leaves.c.idx, ledger_leaves.c.run_id, ledger_leaves.c.leaf_hash)
+            .where(ledger_leaves.c.idx >= start)
+            .order_by(ledger_leaves.c.idx)
+        )
 
         def read() -> list[tuple[int, str, str]]:
             with self.engine.connect() as conn:
                 return [tuple(row) for row in conn.execute(query)]
 
         return self._retry(read)
+
+    def leaf_index(self, run_id: str) -> int | None:
+        query = sa.select(ledger_leaves.c.idx).where(ledger_leaves.c.run_id == run_id)
+        found = self._retry(lambda: self._fetch(query))
+        return int(found[0]["idx"]) if found else None
+
+    def leaf_count(self) -> int:
+        """One more than the highest leaf index (the log's size when nothing is missing)."""
+        query = sa.select(sa.func.max(ledger_leaves.c.idx).label("top"))
+        top = self._retry(lambda: self._fetch(query))[0]["top"]
+        return 0 if top is None else int(top) + 1
 
     def ledger_checkpoints(self) -> list[dict[str, Any]]:
         query = sa.select(ledger_checkpoints).order_by(ledger_checkpoints.c.size)

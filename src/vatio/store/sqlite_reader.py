@@ -166,10 +166,19 @@ class SqliteReader:
             yield from rows
             last = rows[-1]["id"]
 
-    def ledger_leaf_hashes(self) -> list[tuple[int, str, str]]:
-        """(index, run id, leaf hash hex) of every leaf, in index order: what verifying reads."""
-        sql = "SELECT idx, run_id, leaf_hash FROM ledger_leaves ORDER BY idx"
-        return _retry(lambda: self._conn.execute(sql).fetchall(), self.display_url)
+    def ledger_leaf_hashes(self, start: int = 0) -> list[tuple[int, str, str]]:
+        """(index, run id, leaf hash hex) of the leaves from `start` on, in index order."""
+        sql = "SELECT idx, run_id, leaf_hash FROM ledger_leaves WHERE idx >= ? ORDER BY idx"
+        return _retry(lambda: self._conn.execute(sql, (start,)).fetchall(), self.display_url)
+
+    def leaf_index(self, run_id: str) -> int | None:
+        found = self._rows("SELECT idx FROM ledger_leaves WHERE run_id = ?", [run_id])
+        return int(found[0]["idx"]) if found else None
+
+    def leaf_count(self) -> int:
+        """One more than the highest leaf index (the log's size when nothing is missing)."""
+        found = self._rows("SELECT max(idx) AS top FROM ledger_leaves", [])
+        return 0 if found[0]["top"] is None else int(found[0]["top"]) + 1
 
     def ledger_leaves(self) -> list[dict[str, Any]]:
         sql = "SELECT idx, run_id, leaf_hash, logged_at, note FROM ledger_leaves ORDER BY idx"
