@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from vatio.devices import catalog
 from vatio.userdirs import state_dir
 
@@ -31,3 +33,12 @@ def test_another_table_is_another_key(monkeypatch, tmp_path):
         assert catalog.match_cpu(XEON).tdp_w == 1.0  # not the figure remembered for the old table
     finally:
         catalog._cpu_table.cache_clear()
+
+
+def test_a_remembered_match_out_of_range_is_matched_again():
+    right = catalog.match_cpu(XEON)
+    (path,) = (state_dir() / "tdp").glob("*.json")
+    saved = json.loads(path.read_text())
+    for hostile in ({"tdp_w": -150.0}, {"tdp_w": "150"}, {"cores": 0}, {"score": 7}):
+        path.write_text(json.dumps({**saved, "match": {**saved["match"], **hostile}}))
+        assert catalog.match_cpu(XEON) == right

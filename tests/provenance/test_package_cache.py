@@ -22,13 +22,15 @@ def test_files_written_in_the_script_folder_keep_the_key_packages_change_it(tmp_
     assert system._paths_key() != moved
 
 
-def test_the_platform_text_is_platform_platform_without_its_subprocess():
+def test_the_platform_text_is_platform_platform_remembered(monkeypatch):
     import platform
     import socket
 
     from vatio.hostname import hostname
 
-    assert system._platform_text() == platform.platform()
+    assert system._platform_text() == platform.platform()  # asked, then remembered
+    monkeypatch.setattr(platform, "platform", lambda: "not asked again")
+    assert system._platform_text() != "not asked again"
     assert hostname() == socket.gethostname()
 
 

@@ -79,3 +79,22 @@ def test_what_orjson_reads_otherwise_is_decided_as_json_decides():
     row["exit_code"] = int("9" * 29 + "8")
     assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], problems) is None
     assert "exit_code column" in problems[0].detail
+
+
+def test_a_wide_integer_inside_the_command_is_decided_as_json_decides():
+    """The command column is the JSON of the command's words: a 30-digit integer among them,
+    which orjson reads as a float, must not let a column written from that float pass."""
+    import hashlib
+
+    from vatio.ledger.merkle import leaf_hash
+
+    text = '{"command":["x",' + "9" * 30 + '],"name":"r","status":"completed"}'
+    data = text.encode()
+    record = json.loads(text)
+    row = {column: value_of(record) for column, value_of in rowcheck.COLUMNS.items()}
+    row |= {"id": "x", "record": text, "digest": hashlib.sha256(data).hexdigest()}
+    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], []) == 0
+    row["command"] = json.dumps(rowcheck.orjson_loads(text)["command"])  # ["x", 1e+30]
+    problems: list = []
+    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], problems) is None
+    assert "command column" in problems[0].detail

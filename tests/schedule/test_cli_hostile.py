@@ -108,6 +108,7 @@ def cases(files_root: str) -> list[tuple[list[str], str]]:
         ([*BASE, "--emit", "at"], "command"),
         ([*BASE, "--interruptible", "--emit", "at", "--", "true"], "interruptible"),
         ([*BASE, "--", "true"], "--emit"),
+        ([*BASE, "--emit", "at", "python", "t.py", "--json"], "`--`"),
         ([*BASE, "--plot", "x.txt"], "plot"),
         ([*BASE, "--plot", f"{f}/folder.csv"], "plot"),
         ([*BASE, "--plot", f"{f}/missing/dir/x.png"], "plot"),

@@ -62,7 +62,16 @@ def main_schedule(argv: list[str]) -> int:
     """`vatio schedule`, parsed without typer (see vatio.cli.lean)."""
     opts = vars(parser().parse_args(argv))
     command = list(opts["command"] or [])
-    opts["command"] = command[1:] if command[:1] == ["--"] else command
+    if command[:1] == ["--"]:
+        command = command[1:]
+    elif any(word.startswith("-") for word in command):  # vatio's option, or the command's?
+        raise InputError(
+            f"Options follow the command {command[0]!r} without `--` before it, so it is not "
+            "clear whose they are.",
+            "Put vatio's options first and the command after `--`: "
+            "vatio schedule --duration 3h --emit at -- python train.py --epochs 3",
+        )
+    opts["command"] = command
     _import_numpy_single_threaded()
     _schedule(opts)
     return 0

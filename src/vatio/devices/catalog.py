@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vatio.data import data_file
 
@@ -83,19 +84,20 @@ def _remembered(kind: str, name: str, match: Callable[[], TdpMatch | None]) -> T
     import json
     import os
 
+    from vatio import __version__
     from vatio.userdirs import state_dir
 
     table = data_file(f"{kind}_tdp.csv")
-    try:
-        stat = table.stat()
-        stamp = f"{kind}|{name}|{stat.st_size}|{stat.st_mtime_ns}"
+    try:  # the table and the matching code (a new vatio, an edited checkout) make the key
+        stamps = [(p.stat().st_size, p.stat().st_mtime_ns) for p in (table, Path(__file__))]
+        stamp = f"{kind}|{name}|{__version__}|{stamps}"
     except OSError:
         return match()
     path = state_dir() / "tdp" / (hashlib.sha256(stamp.encode()).hexdigest()[:32] + ".json")
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved.get("stamp") == stamp:
-            return TdpMatch(**saved["match"]) if saved["match"] else None
+            return _checked_match(saved["match"])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass
     found = match()
@@ -110,6 +112,25 @@ def _remembered(kind: str, name: str, match: Callable[[], TdpMatch | None]) -> T
     return found
 
 
+def _checked_match(saved: Any) -> TdpMatch | None:
+    """A remembered match as the tables could give it, else ValueError (matched again)."""
+    if saved is None:
+        return None
+    found = TdpMatch(**saved)
+    good = (
+        isinstance(found.model, str)
+        and isinstance(found.source, str)
+        and isinstance(found.tdp_w, int | float)
+        and 0 < found.tdp_w < 10_000
+        and (found.cores is None or (isinstance(found.cores, int) and 0 < found.cores < 10_000))
+        and isinstance(found.score, int | float)
+        and 0 <= found.score <= 1
+    )
+    if not good:
+        raise ValueError("a remembered TDP match out of range")
+    return found
+
+
 def _match_cpu(key: str) -> TdpMatch | None:
     table = _cpu_table()
     for norm, model, tdp, cores, source in table:
@@ -120,7 +141,7 @@ def _match_cpu(key: str) -> TdpMatch | None:
     numbers = set(re.findall(r"\d{3,}\w*", key))
     best: TdpMatch | None = None
     matcher = difflib.SequenceMatcher(None)
-    matcher.set_seq2(key)  # difflib caches what it learns of the second sequence
+    matcher.set_seq1(key)  # a: the model name, b: each table entry (ratio is not symmetric)
     for norm, model, tdp, cores, source in table:
         if numbers and not numbers & set(re.findall(r"\d{3,}\w*", norm)):
             continue
@@ -134,7 +155,7 @@ def _score(matcher: difflib.SequenceMatcher, candidate: str, cutoff: float) -> f
     """The similarity ratio, or 0 where difflib's cheap upper bounds already fall below the
     cutoff (as get_close_matches does): the same matches, ~10x less work for a model name
     that matches nothing (every `vatio run` on such a CPU pays it)."""
-    matcher.set_seq1(candidate)
+    matcher.set_seq2(candidate)
     if matcher.real_quick_ratio() < cutoff or matcher.quick_ratio() < cutoff:
         return 0.0
     return matcher.ratio()
@@ -159,7 +180,7 @@ def match_gpu(model_name: str) -> TdpMatch | None:
     key = normalise(model_name.replace("NVIDIA", ""))
     best: TdpMatch | None = None
     matcher = difflib.SequenceMatcher(None)
-    matcher.set_seq2(key)
+    matcher.set_seq1(key)
     for norm, model, tdp in _gpu_table():
         score = _score(matcher, normalise(norm.replace("nvidia", "")), 0.8)
         if score >= 0.8 and (best is None or score > best.score):

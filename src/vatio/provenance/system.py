@@ -60,11 +60,6 @@ def _implementation() -> str:
     return known or _platform().python_implementation()
 
 
-def _implementation() -> str:
-    known = _IMPLEMENTATIONS.get(sys.implementation.name)
-    return known or _platform().python_implementation()
-
-
 def _platform():
     """The platform module, imported only where os.uname() and sys cannot answer (~5 ms)."""
     import platform
@@ -80,18 +75,35 @@ def _uname() -> Any:
 
 
 def _platform_text() -> str:
-    """platform.platform()'s answer, on Linux with glibc without the `uname -p` subprocess
-    and the scan of the interpreter's binary for the libc version it costs (~10 ms a run)."""
+    """platform.platform(), remembered per machine and interpreter: on Linux it forks
+    `uname -p` and reads the interpreter's binary for its libc (~10 ms every run)."""
+    import hashlib
+    import json
+
+    from vatio.userdirs import state_dir
+
     uname = _uname()
-    if uname.sysname == "Linux":
-        try:
-            libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
-        except (ValueError, OSError):
-            libc = ""
-        name, _, version = libc.partition(" ")
-        if name == "glibc" and version:
-            return f"Linux-{uname.release}-{uname.machine}-with-glibc{version}"
-    return _platform().platform()
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        libc = ""
+    key = json.dumps([list(uname), libc, sys.version, sys.executable])
+    path = state_dir() / "platform" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved["key"] == key and isinstance(saved["platform"], str) and saved["platform"]:
+            return saved["platform"]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    text = _platform().platform()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(json.dumps({"key": key, "platform": text}), encoding="utf-8")
+        os.replace(temp, path)
+    except OSError:
+        pass
+    return text
 
 
 @functools.lru_cache(maxsize=4)

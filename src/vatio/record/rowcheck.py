@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -128,7 +129,10 @@ def check_all(
     """Check every stored row: (records that verify, ids of the rows seen)."""
     path = getattr(store, "sqlite_file", None)
     workers = _usable_cpus()
-    if path is not None and workers > 1 and len(index_of) >= PARALLEL_FROM:
+    # fork shares the log with the workers as it is; only Linux forks safely (macOS has no
+    # fork-safe system libraries, Windows no fork)
+    parallel = sys.platform.startswith("linux") and workers > 1
+    if path is not None and parallel and len(index_of) >= PARALLEL_FROM:
         return _check_in_processes(path, index_of, leaves, problems, progress, workers)
     checked = 0
     seen: set[str] = set()
@@ -149,20 +153,22 @@ def _check_in_processes(
     progress: Callable[[int], None] | None,
     workers: int,
 ) -> tuple[int, set[str]]:
+    import contextlib
     import multiprocessing
 
     from vatio.store.sqlite_reader import read_only_connection
 
-    with read_only_connection(path) as conn:
-        ids = [row[0] for row in conn.execute("SELECT id FROM runs ORDER BY id")]
-    chunks = [(ids[i], ids[min(i + CHUNK, len(ids)) - 1]) for i in range(0, len(ids), CHUNK)]
     checked = 0
-    context = multiprocessing.get_context("fork")  # the log is shared, not copied per task
-    shared = (path, index_of, leaves)
+    seen: set[str] = set()
+    _WORKER.update(path=path, index_of=index_of, leaves=leaves, conn=None)
     try:
-        with context.Pool(workers, initializer=_start_worker, initargs=shared) as pool:
-            for count, ok, found in pool.imap(_check_chunk, chunks):  # in id order
+        with contextlib.closing(read_only_connection(path)) as conn:
+            ids = [row[0] for row in conn.execute("SELECT id FROM runs ORDER BY id")]
+        chunks = [(ids[i], ids[min(i + CHUNK, len(ids)) - 1]) for i in range(0, len(ids), CHUNK)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for count, ok, read, found in pool.imap(_check_chunk, chunks):  # in id order
                 checked += ok
+                seen.update(read)
                 problems.extend(found)
                 if progress is not None:
                     progress(count)
@@ -170,33 +176,34 @@ def _check_in_processes(
         from vatio.errors import StoreError
 
         raise StoreError(f"Cannot read the run store {path}: {error}.") from None
-    return checked, set(ids)
+    finally:
+        _WORKER.clear()
+    return checked, seen
 
 
+#: what a forked worker inherits: the store's path, the log; its own connection, opened at
+#: its first chunk (an error there comes back through the pool, not as a restart loop)
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(path: Any, index_of: dict[str, int], leaves: list[bytes]) -> None:
-    from vatio.store.sqlite_reader import read_only_connection
+def _check_chunk(bounds: tuple[str, str]) -> tuple[int, int, list[str], list[Problem]]:
+    from vatio.store.sqlite_reader import FULL_SELECT, read_only_connection
 
-    _WORKER.update(conn=read_only_connection(path), index_of=index_of, leaves=leaves)
-
-
-def _check_chunk(bounds: tuple[str, str]) -> tuple[int, int, list[Problem]]:
-    from vatio.store.sqlite_reader import FULL_SELECT
-
+    if _WORKER.get("conn") is None:
+        _WORKER["conn"] = read_only_connection(_WORKER["path"])
     cursor = _WORKER["conn"].execute(
         f"SELECT {FULL_SELECT} FROM runs WHERE id >= ? AND id <= ? ORDER BY id", bounds
     )
     names = [d[0] for d in cursor.description]
     problems: list[Problem] = []
-    count = ok = 0
+    read: list[str] = []
+    ok = 0
     for values in cursor:
-        count += 1
         row = dict(zip(names, values, strict=True))
+        read.append(row["id"])
         if check_record(row, _WORKER["index_of"], _WORKER["leaves"], problems) is not None:
             ok += 1
-    return count, ok, problems
+    return len(read), ok, read, problems
 
 
 def _usable_cpus() -> int:
@@ -207,11 +214,24 @@ def _usable_cpus() -> int:
 
 
 def _maybe_wide_integer(record: Any) -> bool:
-    """A checked value orjson may have read from an integer beyond 64 bits (as a float)."""
-    return isinstance(record, dict) and any(
-        isinstance(value, float) and abs(value) >= 2.0**63
-        for value in (value_of(record) for value_of in COLUMNS.values())
-    )
+    """A value orjson may have read from an integer beyond 64 bits (as a float) in what the
+    checked columns are made of (the command's words included)."""
+    if not isinstance(record, dict):
+        return False
+    values = [value_of(record) for name, value_of in COLUMNS.items() if name != "command"]
+    if isinstance(record.get("owner"), dict):
+        values += [value_of(record) for value_of in OWNER_COLUMNS.values()]
+    return _has_wide_float([*values, record.get("command")])  # the command: before json.dumps
+
+
+def _has_wide_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return abs(value) >= 2.0**63
+    if isinstance(value, dict):
+        return any(_has_wide_float(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_wide_float(item) for item in value)
+    return False
 
 
 def orjson_loads(text: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -73,27 +74,43 @@ def _missing_table(error: Exception) -> bool:
     return "no such table" in text or "does not exist" in text or "undefinedtable" in text
 
 
-def ensure_schema(engine: sa.Engine, where: str) -> SchemaState:
-    """Create or upgrade the schema; returns the state once it is current."""
-    with engine.connect() as conn:
-        state = read_state(conn, where)
-    if state.version == SCHEMA_VERSION:
-        return state
-    if state.version is not None and state.version > SCHEMA_VERSION:
-        raise StoreError(
-            f"The store {where} has schema version {state.version}, newer than this vatio reads "
-            f"({SCHEMA_VERSION}).",
-            "Upgrade vatio (pip install -U vatio), or use another store with --store.",
-        )
-    with _schema_lock(engine):
-        with engine.connect() as conn:  # another process may have done it while we waited
+def ensure_schema(engine: sa.Engine, where: str, attempts: int = 40) -> SchemaState:
+    """Create or upgrade the schema; returns the state once it is current.
+
+    Nothing may be written to a store before its schema is current: several processes that
+    open a new SQLite store at once race to create it (SQLite runs DDL outside the creating
+    transaction), and a loser returns before the winner has committed. So every process
+    waits here until it reads the current version itself."""
+    delay = 0.02
+    for _ in range(attempts):
+        with engine.connect() as conn:
             state = read_state(conn, where)
-        if state.version is None:
-            _create(engine)
-        elif state.version < SCHEMA_VERSION:
-            upgrade(engine)
-    with engine.connect() as conn:
-        return read_state(conn, where)
+        if state.version == SCHEMA_VERSION:
+            return state
+        if state.version is not None and state.version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The store {where} has schema version {state.version}, newer than this vatio "
+                f"reads ({SCHEMA_VERSION}).",
+                "Upgrade vatio (pip install -U vatio), or use another store with --store.",
+            )
+        with _schema_lock(engine):
+            with engine.connect() as conn:  # another process may have done it while we waited
+                state = read_state(conn, where)
+            if state.version is None:
+                _create(engine)
+            elif state.version < SCHEMA_VERSION:
+                upgrade(engine)
+        with engine.connect() as conn:
+            state = read_state(conn, where)
+        if state.version == SCHEMA_VERSION:
+            return state
+        time.sleep(delay)  # another process is creating it: read again once it has
+        delay = min(delay * 2, 0.5)
+    raise StoreError(
+        f"The store {where} did not reach schema version {SCHEMA_VERSION} (it reads "
+        f"{state.version}) while other processes were creating it.",
+        "Run the command again; if it persists, `vatio store migrate` says what is wrong.",
+    )
 
 
 #: key of the PostgreSQL advisory lock held while a schema is created or upgraded

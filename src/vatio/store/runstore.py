@@ -106,6 +106,10 @@ class RunStore:
         if not (self.readonly and self.is_sqlite):
             return self.url
         path = sa.engine.make_url(self.url).database or ""
+        from vatio.store.sqlite_writer import writable_sqlite
+
+        if path and writable_sqlite(Path(path)):  # query_only: see _sqlite_readonly_pragmas
+            return self.url
         return f"sqlite:///file:{path}?mode=ro&uri=true"
 
     def _engine_options(self) -> dict[str, Any]:
@@ -680,8 +684,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_readonly_pragmas(dbapi_connection, _record) -> None:
+    """A reading store never writes: an ordinary connection (it can replay a write-ahead log
+    left behind, which `mode=ro` cannot) with `query_only`, or `mode=ro` where the folder
+    is read-only."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout = 60000")
+    cursor.execute("PRAGMA query_only = ON")
     cursor.execute("PRAGMA case_sensitive_like = ON")
     cursor.close()
 

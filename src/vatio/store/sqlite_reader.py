@@ -22,7 +22,7 @@ from vatio.store.filters import RunFilter
 from vatio.store.records import pick_id, record_of_row, summary_of
 from vatio.store.rows import LedgerState
 from vatio.store.schema_version import SCHEMA_VERSION
-from vatio.store.sqlite_writer import existing_sqlite_file, retry_locked
+from vatio.store.sqlite_writer import existing_sqlite_file, retry_locked, writable_sqlite
 
 T = TypeVar("T")
 
@@ -63,8 +63,12 @@ class SqliteReader:
             return None
         try:
             conn = read_only_connection(path)
+        except (OSError, ValueError, sqlite3.Error):
+            return None
+        try:
             meta = _read_meta(conn)
         except (OSError, ValueError, sqlite3.Error):
+            conn.close()
             return None
         if meta.get("schema_version") != str(SCHEMA_VERSION):
             conn.close()
@@ -198,8 +202,15 @@ class SqliteReader:
 
 
 def read_only_connection(path: Path) -> sqlite3.Connection:
-    """A read-only connection; in a read-only folder (no WAL index can be made there) the
-    file is read as it is."""
+    """A connection that never writes. Where the store may be written, an ordinary one with
+    `query_only` (it can replay a write-ahead log that `vatio run` processes left behind,
+    which a `mode=ro` connection cannot); in a read-only folder, `mode=ro`, and the file as
+    it is when not even that opens (no WAL index can be made there)."""
+    if writable_sqlite(path):
+        conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA case_sensitive_like = ON")  # patterns behave as on PostgreSQL
+        return conn
     conn = _connect(path, "mode=ro")
     try:
         conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()

@@ -163,6 +163,13 @@ def existing_sqlite_file(url: str) -> Path | None:
         return None
 
 
+def writable_sqlite(path: Path) -> bool:
+    """Whether this process may write the database file and create files beside it."""
+    import os
+
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 def retry_locked(
     action: Callable[[], T], fail: Callable[[sqlite3.Error], StoreError], attempts: int = 20
 ) -> T:
