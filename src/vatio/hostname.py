@@ -15,7 +15,7 @@ def hostname() -> str:
     """`VATIO_HOSTNAME`, else the machine's host name; a bad override is an InputError."""
     given = os.environ.get(ENV)
     if given is None or not given.strip():
-        return _machine_name()
+        return machine_name()
     name = given.strip()
     if len(name) > 253 or not name.isprintable():
         from vatio.errors import InputError
@@ -27,7 +27,7 @@ def hostname() -> str:
     return name
 
 
-def _machine_name() -> str:
+def machine_name() -> str:
     """The kernel's node name: what socket.gethostname() returns, without importing socket."""
     try:
         return os.uname().nodename

@@ -74,10 +74,11 @@ def test_what_orjson_reads_otherwise_is_decided_as_json_decides():
     record = json.loads(text)
     row = {column: value_of(record) for column, value_of in rowcheck.COLUMNS.items()}
     row |= {"id": "x", "record": text, "digest": hashlib.sha256(data).hexdigest()}
-    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], []) == 0
+    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], [], rowcheck.orjson_loads) == 0
     problems: list = []
     row["exit_code"] = int("9" * 29 + "8")
-    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], problems) is None
+    fast = rowcheck.orjson_loads
+    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], problems, fast) is None
     assert "exit_code column" in problems[0].detail
 
 
@@ -93,8 +94,9 @@ def test_a_wide_integer_inside_the_command_is_decided_as_json_decides():
     record = json.loads(text)
     row = {column: value_of(record) for column, value_of in rowcheck.COLUMNS.items()}
     row |= {"id": "x", "record": text, "digest": hashlib.sha256(data).hexdigest()}
-    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], []) == 0
+    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], [], rowcheck.orjson_loads) == 0
     row["command"] = json.dumps(rowcheck.orjson_loads(text)["command"])  # ["x", 1e+30]
     problems: list = []
-    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], problems) is None
+    fast = rowcheck.orjson_loads
+    assert rowcheck.check_record(row, {"x": 0}, [leaf_hash(data)], problems, fast) is None
     assert "command column" in problems[0].detail

@@ -19,7 +19,6 @@ import functools
 import hashlib
 import os
 import re
-import socket
 import struct
 import time
 from pathlib import Path
@@ -316,7 +315,9 @@ def default_key_path() -> Path:
 
 def default_key_name() -> str:
     """``vatio-<hostname>``, with characters a key name may not hold replaced by '-'."""
-    host = re.sub(r"[^A-Za-z0-9._/-]", "-", socket.gethostname()) or "localhost"
+    from vatio.hostname import machine_name
+
+    host = re.sub(r"[^A-Za-z0-9._/-]", "-", machine_name()) or "localhost"
     return f"vatio-{host}"
 
 

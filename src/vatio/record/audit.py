@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from vatio.errors import InputError
 from vatio.ledger.verify import CosignerSeen, Problem, VerifyReport
-from vatio.record.rowcheck import check_all, check_record
+from vatio.record.rowcheck import check_all, check_record, orjson_loads
 
 if TYPE_CHECKING:  # the config's models cost ~0.1 s to import; `runs show` needs none of them
     from vatio.config import Profile
@@ -469,7 +469,7 @@ def verify_many(
     for row in store.rows_by_id(run_ids):
         run_id = row["id"]
         own: list[Problem] = []
-        check_record(row, log.index_of, log.leaves, own)
+        check_record(row, log.index_of, log.leaves, own, orjson_loads)
         index = log.index_of.get(run_id)
         if own:
             proofs[run_id] = RunProof(run_id, False, index=index, reason=own[0].detail)
