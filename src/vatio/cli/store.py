@@ -19,8 +19,9 @@ def migrate(
 ) -> None:
     """Create the store or upgrade its schema (Alembic); also done whenever a store is opened."""
     from vatio.config import load_profile
+    from vatio.store.connection import hide_password
     from vatio.store.location import resolve_url
-    from vatio.store.runstore import RunStore, _hide_password
+    from vatio.store.runstore import RunStore
     from vatio.store.schema import HEAD_REVISION, SCHEMA_VERSION
 
     profile, _ = load_profile(overrides={"store": store})
@@ -28,7 +29,7 @@ def migrate(
     before = _version_of(url)
     run_store = RunStore(url)
     data = {
-        "store": _hide_password(url),
+        "store": hide_password(url),
         "schema_version_before": before,
         "schema_version": run_store.state.version,
         "revision": HEAD_REVISION,

@@ -17,7 +17,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +24,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from vatio.errors import StoreError
+from vatio.store.connection import (
+    hide_password,
+    is_file,
+    reason,
+    sqlite_pragmas,
+    sqlite_readonly_pragmas,
+)
 from vatio.store.filters import RunFilter
 from vatio.store.location import resolve_url
+from vatio.store.logrows import LogRows
 from vatio.store.migrate import SchemaState, ensure_schema
 from vatio.store.records import (  # noqa: F401  (re-exported: callers import them from here)
     STALE_HEARTBEAT_S,
@@ -36,13 +43,11 @@ from vatio.store.records import (  # noqa: F401  (re-exported: callers import th
     record_of_row,
     summary_of,
 )
-from vatio.store.rows import LedgerState, LogAdvance, RecordRow, process_identity
+from vatio.store.rows import LogAdvance, RecordRow, now_iso, process_identity
 from vatio.store.schema import (
     SCHEMA_VERSION,
     artifacts,
-    ledger_checkpoints,
     ledger_leaves,
-    ledger_state,
     meta,
     runs,
     tags,
@@ -56,44 +61,26 @@ _FIND_ARTIFACT = sa.select(artifacts.c.sha256).where(
     artifacts.c.sha256 == sa.bindparam("b_sha"), artifacts.c.run_id == sa.bindparam("b_run")
 )
 _INSERT_ARTIFACT = artifacts.insert()
-_INSERT_LEAF = ledger_leaves.insert()
-_INSERT_STATE = ledger_state.insert()
-_UPDATE_STATE = ledger_state.update().where(ledger_state.c.id == 1)
-_INSERT_CHECKPOINT = ledger_checkpoints.insert()
-_STATE = sa.select(ledger_state).where(ledger_state.c.id == 1)
-_STATE_FOR_UPDATE = _STATE.with_for_update()
-_LOCK_STATE = sa.text("LOCK TABLE ledger_state IN EXCLUSIVE MODE")
 #: words of database errors worth retrying: SQLite's lock, PostgreSQL's deadlock victim
 _TRANSIENT = ("locked", "busy", "deadlock detected", "could not serialize")
 T = TypeVar("T")
 
 
-def _state_of(row: Any) -> LedgerState | None:
-    """The log's state; None for an empty log (no row, or the empty row a new store has)."""
-    if row is None or (int(row.size) == 0 and row.checkpoint is None):
-        return None
-    return LedgerState(int(row.size), row.frontier, row.checkpoint)
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-class RunStore:
+class RunStore(LogRows):
     """One store of runs; cheap to open, safe to share between processes."""
 
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
         self.readonly = readonly
-        self.display_url = _hide_password(url)
+        self.display_url = hide_password(url)
         try:
             self.engine = sa.create_engine(self._engine_url(), **self._engine_options())
         except (SQLAlchemyError, ImportError, ValueError) as error:
             raise StoreError(
-                f"Cannot open the run store {self.display_url}: {_reason(error)}."
+                f"Cannot open the run store {self.display_url}: {reason(error)}."
             ) from None
         if self.is_sqlite:
-            listener = _sqlite_readonly_pragmas if readonly else _sqlite_pragmas
+            listener = sqlite_readonly_pragmas if readonly else sqlite_pragmas
             sa.event.listen(self.engine, "connect", listener)
         self.state: SchemaState = self._retry(self._open_schema)
 
@@ -108,7 +95,7 @@ class RunStore:
         path = sa.engine.make_url(self.url).database or ""
         from vatio.store.sqlite_writer import writable_sqlite
 
-        if path and writable_sqlite(Path(path)):  # query_only: see _sqlite_readonly_pragmas
+        if path and writable_sqlite(Path(path)):  # query_only: see sqlite_readonly_pragmas
             return self.url
         return f"sqlite:///file:{path}?mode=ro&uri=true"
 
@@ -185,7 +172,7 @@ class RunStore:
                 delay = min(delay * 2, 1.0)
             except DatabaseError as error:  # e.g. a file that is not a database at all
                 raise StoreError(
-                    f"Cannot use the run store {self.display_url}: {_reason(error)}.",
+                    f"Cannot use the run store {self.display_url}: {reason(error)}.",
                     "Point --store or VATIO_STORE at a vatio store or a new file.",
                 ) from None
         raise AssertionError("unreachable")
@@ -194,9 +181,9 @@ class RunStore:
         if self._read_only_here():
             return (
                 f"Cannot write the run store {self.display_url}: it is read-only here "
-                f"({_reason(error)})."
+                f"({reason(error)})."
             )
-        return f"Cannot use the run store {self.display_url}: {_reason(error)}."
+        return f"Cannot use the run store {self.display_url}: {reason(error)}."
 
     def _read_only_here(self) -> bool:
         """A SQLite store whose file or folder this process may not write (a read-only
@@ -241,14 +228,14 @@ class RunStore:
             "username": username,
             "project": project,
             "group_id": group_id,
-            "heartbeat_at": _now_iso(),
+            "heartbeat_at": now_iso(),
             "schema_version": SCHEMA_VERSION,
             **process_identity(),
         }
         self._retry(lambda: self._execute(runs.insert().values(**row)))
 
     def heartbeat(self, run_id: str) -> None:
-        stmt = runs.update().where(runs.c.id == run_id).values(heartbeat_at=_now_iso())
+        stmt = runs.update().where(runs.c.id == run_id).values(heartbeat_at=now_iso())
         self._retry(lambda: self._execute(stmt))
 
     def write_records(
@@ -299,7 +286,7 @@ class RunStore:
             **row.columns,
             "record": row.record_text,
             "digest": row.digest,
-            "heartbeat_at": _now_iso(),
+            "heartbeat_at": now_iso(),
             "schema_version": SCHEMA_VERSION,
         }
         first = {"id": row.id, "kind": row.kind, "parent_id": row.parent_id}
@@ -323,7 +310,7 @@ class RunStore:
                         "path": item["path"],
                         "role": item.get("role"),
                         "size": item.get("size"),
-                        "created_at": _now_iso(),
+                        "created_at": now_iso(),
                     },
                 )
 
@@ -346,42 +333,6 @@ class RunStore:
             )
         return cache[key]
 
-    def _append_leaves(
-        self,
-        conn: sa.Connection,
-        entries: list[tuple[str, bytes, str | None]],
-        advance: LogAdvance,
-    ) -> tuple[list[int], str | None]:
-        state, row_exists = self._locked_state(conn)
-        start = state.size if state else 0
-        leaves = [leaf for _, leaf, _ in entries]
-        assert all(leaf is not None for leaf in leaves), "every logged record needs its leaf"
-        new = advance(state, leaves)
-        now = _now_iso()
-        conn.execute(
-            _INSERT_LEAF,
-            [
-                {
-                    "idx": start + i,
-                    "run_id": run_id,
-                    "leaf_hash": leaf.hex(),
-                    "logged_at": now,
-                    "note": note,
-                }
-                for i, (run_id, leaf, note) in enumerate(entries)
-            ],
-        )
-        values = {"size": new.size, "frontier": new.frontier, "checkpoint": new.checkpoint}
-        if not row_exists:
-            conn.execute(_INSERT_STATE, {"id": 1, "updated_at": now, **values})
-        else:
-            conn.execute(_UPDATE_STATE, {"updated_at": now, **values})
-        if new.checkpoint is not None:
-            conn.execute(
-                _INSERT_CHECKPOINT, {"size": new.size, "note": new.checkpoint, "created_at": now}
-            )
-        return [start + i for i in range(len(entries))], new.checkpoint
-
     @contextlib.contextmanager
     def _write_transaction(self) -> Iterator[sa.Connection]:
         """A transaction that holds the write lock from its start (SQLite BEGIN IMMEDIATE),
@@ -399,111 +350,6 @@ class RunStore:
                 conn.exec_driver_sql("ROLLBACK")
                 raise
             conn.exec_driver_sql("COMMIT")
-
-    def _locked_state(self, conn: sa.Connection) -> tuple[LedgerState | None, bool]:
-        """The log's state, locked until the transaction ends, and whether its row exists.
-
-        SQLite: the transaction holds the write lock already. PostgreSQL: `SELECT ... FOR
-        UPDATE` of the state row (new stores are created with an empty one); a store
-        without that row takes a table lock instead, since a row lock alone would not
-        serialise the very first appenders (plain reads are never blocked by either).
-        """
-        if self.is_sqlite:
-            row = conn.execute(_STATE).first()
-        else:
-            row = conn.execute(_STATE_FOR_UPDATE).first()
-            if row is None:
-                conn.execute(_LOCK_STATE)
-                row = conn.execute(_STATE).first()
-        return _state_of(row), row is not None
-
-    def _ledger_state(self, conn: sa.Connection) -> LedgerState | None:
-        return _state_of(conn.execute(_STATE).first())
-
-    # -- the signed log, as stored ------------------------------------------------
-    def ledger_state(self) -> LedgerState | None:
-        def read() -> LedgerState | None:
-            with self.engine.connect() as conn:
-                return self._ledger_state(conn)
-
-        return self._retry(read)
-
-    def ledger_leaves(self) -> list[dict[str, Any]]:
-        """Every leaf row in index order (idx, run_id, leaf_hash hex, logged_at, note)."""
-        query = sa.select(ledger_leaves).order_by(ledger_leaves.c.idx)
-        return self._retry(lambda: self._fetch(query))
-
-    def ledger_leaf_hashes(self, start: int = 0) -> list[tuple[int, str, str]]:
-        """(index, run id, leaf hash hex) of the leaves from `start` on, in index order."""
-        query = (
-            sa.select(ledger_leaves.c.idx, ledger_leaves.c.run_id, ledger_leaves.c.leaf_hash)
-            .where(ledger_leaves.c.idx >= start)
-            .order_by(ledger_leaves.c.idx)
-        )
-
-        def read() -> list[tuple[int, str, str]]:
-            with self.engine.connect() as conn:
-                return [tuple(row) for row in conn.execute(query)]
-
-        return self._retry(read)
-
-    def leaf_index(self, run_id: str) -> int | None:
-        query = sa.select(ledger_leaves.c.idx).where(ledger_leaves.c.run_id == run_id)
-        found = self._retry(lambda: self._fetch(query))
-        return int(found[0]["idx"]) if found else None
-
-    def leaf_count(self) -> int:
-        """One more than the highest leaf index (the log's size when nothing is missing)."""
-        query = sa.select(sa.func.max(ledger_leaves.c.idx).label("top"))
-        top = self._retry(lambda: self._fetch(query))[0]["top"]
-        return 0 if top is None else int(top) + 1
-
-    def ledger_checkpoints(self) -> list[dict[str, Any]]:
-        query = sa.select(ledger_checkpoints).order_by(ledger_checkpoints.c.size)
-        return self._retry(lambda: self._fetch(query))
-
-    def save_cosigned(self, size: int, note: str) -> None:
-        """Replace the stored checkpoint of `size` by its co-signed form."""
-        stmt = ledger_checkpoints.update().where(ledger_checkpoints.c.size == size)
-
-        def write() -> None:
-            with self.engine.begin() as conn:
-                if conn.execute(stmt.values(note=note)).rowcount == 0:
-                    raise StoreError(
-                        f"The store's log never had a checkpoint of size {size}.",
-                        "Co-sign a checkpoint written by `vatio ledger checkpoint` for this store.",
-                    )
-                conn.execute(
-                    ledger_state.update()
-                    .where(ledger_state.c.id == 1, ledger_state.c.size == size)
-                    .values(checkpoint=note)
-                )
-
-        self._retry(write)
-
-    def iter_logged_records(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        """Every row with its record text, for verification (id order, in batches)."""
-        last = ""
-        while True:
-            query = (
-                sa.select(runs).where(runs.c.id > last).order_by(runs.c.id).limit(batch)
-            )  # fmt: skip
-            rows = self._retry(lambda q=query: self._fetch(q))
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1]["id"]
-
-    def unlogged_finished(self) -> list[dict[str, Any]]:
-        """Finished records that are not leaves of the log yet (e.g. after a migration)."""
-        logged = sa.select(ledger_leaves.c.run_id)
-        query = (
-            sa.select(runs.c.id, runs.c.record, runs.c.started_at)
-            .where(runs.c.status != "running", runs.c.record.is_not(None))
-            .where(runs.c.id.not_in(logged))
-            .order_by(runs.c.started_at, runs.c.id)
-        )
-        return self._retry(lambda: self._fetch(query))
 
     def set_meta(self, key: str, value: str) -> None:
         def write() -> None:
@@ -526,7 +372,7 @@ class RunStore:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(
-                        tags.insert().values(tag=tag, run_id=full_id, created_at=_now_iso())
+                        tags.insert().values(tag=tag, run_id=full_id, created_at=now_iso())
                     )
             except IntegrityError:
                 pass
@@ -667,49 +513,6 @@ class RunStore:
                 on_malformed(summary["id"], error.message)
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 60000")
-    cursor.execute("PRAGMA case_sensitive_like = ON")  # patterns behave as on PostgreSQL
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.close()
-
-
-def _sqlite_readonly_pragmas(dbapi_connection, _record) -> None:
-    """A reading store never writes: an ordinary connection (it can replay a write-ahead log
-    left behind, which `mode=ro` cannot) with `query_only`, or `mode=ro` where the folder
-    is read-only."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout = 60000")
-    cursor.execute("PRAGMA query_only = ON")
-    cursor.execute("PRAGMA case_sensitive_like = ON")
-    cursor.close()
-
-
-def _hide_password(url: str) -> str:
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        from vatio.redact import redact_url
-
-        return redact_url(url) or url
-
-
-def _reason(error: Exception) -> str:
-    from vatio.redact import redact_text
-
-    text = str(getattr(error, "orig", None) or error).splitlines()[0] if str(error) else repr(error)
-    return redact_text(text).rstrip(".")
-
-
 def open_store(
     spec: str | None = None, cwd: Path | None = None, *, readonly: bool = False
 ) -> RunStore:
@@ -718,7 +521,7 @@ def open_store(
         url = resolve_url(spec, cwd, create=False)
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
-            if not _is_file(path):
+            if not is_file(path):
                 from vatio.errors import StoreError as _StoreError
 
                 raise _StoreError(
