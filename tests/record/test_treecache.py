@@ -39,7 +39,7 @@ def _without_full_reads(monkeypatch):
     def refuse(_store):
         raise AssertionError("the whole log was read")
 
-    monkeypatch.setattr(audit, "_read_log", refuse)
+    monkeypatch.setattr(audit, "read_log", refuse)
 
 
 def test_the_kept_tree_gives_what_the_whole_log_gives(logged, monkeypatch):

@@ -12,15 +12,22 @@ leaf whose record is gone, is named. Reports verify the runs they print with
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vatio.errors import InputError
-from vatio.ledger.verify import CosignerSeen, Problem, VerifyReport
+from vatio.ledger.verify import Problem, VerifyReport
 from vatio.record.rowcheck import check_all, check_record, orjson_loads
+from vatio.record.signedlog import (
+    SignedLog,
+    check_checkpoint,
+    check_saved,
+    cosigners_seen,
+    read_log,
+    signed_head,
+)
 
 if TYPE_CHECKING:  # the config's models cost ~0.1 s to import; `runs show` needs none of them
     from vatio.config import Profile
@@ -100,185 +107,6 @@ def _load_vkeys(item: str, verifier_cls: Any) -> list[Any]:
     return out
 
 
-# -- the log as stored --------------------------------------------------------------------
-@dataclass
-class _Log:
-    leaves: list[bytes]
-    index_of: dict[str, int]
-    checkpoint: str | None
-    problems: list[Problem]
-
-    @functools.cached_property
-    def tree(self) -> Any:
-        """Every level of the tree, hashed once for the root and all the proofs (a tree of
-        100,000 leaves costs ~0.3 s here; it was hashed three times per `runs show`)."""
-        from vatio.ledger.merkle import MerkleTree
-
-        return MerkleTree(self.leaves)
-
-
-def _read_log(store: Any) -> _Log:
-    problems: list[Problem] = []
-    leaves: list[bytes] = []
-    index_of: dict[str, int] = {}
-    for position, (idx, run_id, leaf_hex) in enumerate(store.ledger_leaf_hashes()):
-        if idx != position:
-            problems.append(
-                Problem(
-                    "missing-entry" if idx > position else "reordered",
-                    f"log leaf {position}",
-                    f"leaf indices jump from {position - 1} to {idx}",
-                )
-            )
-        try:
-            leaf = bytes.fromhex(leaf_hex)
-            if len(leaf) != 32:
-                raise ValueError
-        except (TypeError, ValueError):
-            problems.append(
-                Problem("malformed", f"log leaf {position}", "the leaf hash is not 32 hex bytes")
-            )
-            leaf = b"\0" * 32
-        leaves.append(leaf)
-        if run_id in index_of:
-            problems.append(Problem("duplicate-entry", f"run {run_id}", "the run has two leaves"))
-        index_of[run_id] = position
-    state = store.ledger_state()
-    return _Log(leaves, index_of, state.checkpoint if state else None, problems)
-
-
-def _check_checkpoint(
-    log: _Log, origin: str, verifiers: list[Any], problems: list[Problem]
-) -> tuple[Any, list[str]]:
-    """The latest checkpoint if its signature holds; the names that signed it."""
-    if log.checkpoint is None:
-        if log.leaves:
-            problems.append(
-                Problem("bad-signature", "log", "the log has leaves but no signed checkpoint")
-            )
-        return None, []
-    checkpoint, names = _signed_head(log.checkpoint, origin, verifiers, problems)
-    if checkpoint is None:
-        return None, []
-    if checkpoint.size != len(log.leaves):
-        kind = "unsigned-entries" if checkpoint.size < len(log.leaves) else "missing-entry"
-        problems.append(
-            Problem(
-                kind,
-                "log",
-                f"the signed checkpoint counts {checkpoint.size} leaves; the store holds "
-                f"{len(log.leaves)}",
-            )
-        )
-    elif log.tree.root() != checkpoint.root:
-        problems.append(
-            Problem(
-                "log-rewritten",
-                "log",
-                "the leaves no longer hash to the signed root (a leaf was changed, removed or "
-                "reordered)",
-            )
-        )
-    return checkpoint, names
-
-
-def _signed_head(
-    note: str, origin: str, verifiers: list[Any], problems: list[Problem]
-) -> tuple[Any, list[str]]:
-    """The checkpoint a note carries and the trusted names whose signatures on it verify;
-    what is wrong with it goes to `problems` (None when it cannot be parsed)."""
-    from vatio.ledger.checkpoint import parse_checkpoint
-    from vatio.ledger.note import verify_note
-
-    try:
-        checkpoint, _ = parse_checkpoint(note)
-    except Exception as error:
-        problems.append(Problem("malformed", "latest checkpoint", f"cannot be parsed: {error}"))
-        return None, []
-    check = verify_note(note, verifiers)
-    if check.invalid:
-        problems.append(
-            Problem(
-                "bad-signature",
-                "latest checkpoint",
-                f"the signature of {', '.join(s.name for s in check.invalid)} does not verify",
-            )
-        )
-    if not check.verified:
-        names = ", ".join(s.name for s in check.unknown) or "nobody"
-        problems.append(
-            Problem(
-                "unknown-signer",
-                "latest checkpoint",
-                f"signed by {names}, whose key is not trusted here (add it with --trust)",
-            )
-        )
-    if checkpoint.origin != origin:
-        problems.append(
-            Problem(
-                "malformed",
-                "latest checkpoint",
-                f"its origin {checkpoint.origin!r} is not this store's ({origin!r})",
-            )
-        )
-    return checkpoint, check.verified_names
-
-
-def _check_saved(
-    log: _Log, note: str, where: str, origin: str, verifiers: list[Any], problems: list[Problem]
-) -> bool:
-    """A checkpoint handed out earlier must be a prefix of the log as it is today."""
-    from vatio.ledger.checkpoint import parse_checkpoint
-    from vatio.ledger.merkle import verify_consistency
-    from vatio.ledger.note import verify_note
-
-    try:
-        saved, _ = parse_checkpoint(note)
-    except Exception as error:
-        problems.append(Problem("malformed", where, f"cannot be parsed: {error}"))
-        return False
-    if saved.origin != origin:
-        problems.append(
-            Problem(
-                "malformed",
-                where,
-                f"it is a checkpoint of another log ({saved.origin!r}, not {origin!r})",
-            )
-        )
-        return False
-    check = verify_note(note, verifiers)
-    if not check.verified or check.invalid:
-        problems.append(
-            Problem("bad-signature", where, "no trusted key's signature on it verifies")
-        )
-        return False
-    if saved.size > len(log.leaves):
-        problems.append(
-            Problem(
-                "log-rewritten",
-                where,
-                f"it counts {saved.size} leaves but the store's log now has {len(log.leaves)}: "
-                "records were removed since it was handed out",
-            )
-        )
-        return False
-    tree = log.tree
-    if saved.size == 0:
-        return True
-    proof = tree.consistency_proof(saved.size)
-    if not verify_consistency(saved.size, len(log.leaves), saved.root, tree.root(), proof):
-        problems.append(
-            Problem(
-                "log-rewritten",
-                where,
-                f"the first {saved.size} leaves are no longer those it signed: the log was "
-                "rewritten after it was handed out",
-            )
-        )
-        return False
-    return True
-
-
 # -- entry points -------------------------------------------------------------------------
 def verify_store(
     store: Any,
@@ -294,11 +122,11 @@ def verify_store(
     from vatio.record.signing import origin_of
 
     origin = origin_of(store.store_id)
-    log = _read_log(store)
+    log = read_log(store)
     problems = list(log.problems)
-    checkpoint, signers = _check_checkpoint(log, origin, verifiers, problems)
+    checkpoint, signers = check_checkpoint(log, origin, verifiers, problems)
     for where, note in saved_checkpoints:
-        _check_saved(log, note, where, origin, verifiers, problems)
+        check_saved(log, note, where, origin, verifiers, problems)
     checked, seen = check_all(store, log.index_of, log.leaves, problems, progress)
     for run_id, index in log.index_of.items():
         if run_id not in seen:
@@ -309,7 +137,7 @@ def verify_store(
                     f"leaf {index} of the log names a run that is no longer in the store",
                 )
             )
-    seen_cosigners = _cosigners(log, cosigners or [], verifiers, require_cosigners, problems)
+    seen_cosigners = cosigners_seen(log, cosigners or [], verifiers, require_cosigners, problems)
     report = VerifyReport.from_problems(
         problems,
         size=len(log.leaves),
@@ -325,32 +153,8 @@ def verify_store(
     return StoreAudit(report, proofs)
 
 
-def _cosigners(
-    log: _Log,
-    cosigners: list[Any],
-    verifiers: list[Any],
-    required: int,
-    problems: list[Problem],
-) -> list[CosignerSeen]:
-    if log.checkpoint is None or (not cosigners and not required):
-        return []
-    from vatio.ledger.checkpoint import verify_cosignatures
-
-    found = verify_cosignatures(log.checkpoint, cosigners)
-    seen = [CosignerSeen(c.name, c.timestamp) for c in found]
-    if len(seen) < required:
-        problems.append(
-            Problem(
-                "quorum-not-met",
-                "latest checkpoint",
-                f"{len(seen)} trusted cosignature(s); {required} required",
-            )
-        )
-    return seen
-
-
 def _proof(
-    store: Any, run_id: str, log: _Log, checkpoint: Any, problems: list[Problem]
+    store: Any, run_id: str, log: SignedLog, checkpoint: Any, problems: list[Problem]
 ) -> RunProof:
     """Inclusion proof of one run's leaf against the signed root."""
     from vatio.ledger.merkle import verify_inclusion
@@ -385,12 +189,12 @@ def verify_runs(store: Any, run_ids: list[str], verifiers: list[Any]) -> list[Ru
     quick = _verify_runs_from_kept_tree(store, run_ids, verifiers, origin)
     if quick is not None:
         return quick
-    log = _read_log(store)
+    log = read_log(store)
     problems = list(log.problems)
-    checkpoint, _ = _check_checkpoint(log, origin, verifiers, problems)
+    checkpoint, _ = check_checkpoint(log, origin, verifiers, problems)
     witness = load_witness(store.store_id)
     if witness:
-        _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
+        check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
                      verifiers, problems)  # fmt: skip
     if checkpoint is not None and not problems:  # a tree the signed root vouches for
         from vatio.record import treecache
@@ -416,7 +220,7 @@ def _verify_runs_from_kept_tree(
     if state is None or state.checkpoint is None:
         return None
     problems: list[Problem] = []
-    checkpoint, _ = _signed_head(state.checkpoint, origin, verifiers, problems)
+    checkpoint, _ = signed_head(state.checkpoint, origin, verifiers, problems)
     if checkpoint is None or problems or store.leaf_count() != checkpoint.size:
         return None
     tree = treecache.signed_tree(store, checkpoint.size, checkpoint.root)
@@ -431,11 +235,11 @@ def _verify_runs_from_kept_tree(
                 if not 0 <= index < tree.size:
                     return None
                 index_of[full_id] = index
-    log = _Log(tree.levels()[0], index_of, state.checkpoint, [])
+    log = SignedLog(tree.levels()[0], index_of, state.checkpoint, [])
     log.tree = tree  # type: ignore[misc]  (the signed tree itself, not rebuilt)
     witness = load_witness(store.store_id)
     if witness:
-        _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
+        check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
                      verifiers, problems)  # fmt: skip
         if problems:
             return None
@@ -455,12 +259,12 @@ def verify_many(
     from vatio.record.signing import load_witness, origin_of
 
     origin = origin_of(store.store_id)
-    log = _read_log(store)
+    log = read_log(store)
     problems = list(log.problems)
-    checkpoint, _ = _check_checkpoint(log, origin, verifiers, problems)
+    checkpoint, _ = check_checkpoint(log, origin, verifiers, problems)
     witness = load_witness(store.store_id)
     if witness:
-        _check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
+        check_saved(log, witness, "the witness checkpoint kept beside the key", origin,
                      verifiers, problems)  # fmt: skip
     broken = problems[0].detail if problems else None
     if checkpoint is None and broken is None:
