@@ -316,7 +316,7 @@ def test_concurrent_appends_from_four_processes(logdir, tmp_path):
     code = textwrap.dedent(f"""
         import sys, time
         from vatio.ledger.filelog import FileLog
-        from vatio.ledger.keys import load_or_create_key
+        from vatio.ledger.keyfile import load_or_create_key
         key = load_or_create_key({str(keyfile)!r})
         log = FileLog.open({str(logdir)!r})
         worker = int(sys.argv[1])

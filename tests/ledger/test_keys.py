@@ -12,13 +12,8 @@ import time
 import pytest
 
 from vatio.errors import InputError
-from vatio.ledger.keys import (
-    SigningKey,
-    Verifier,
-    default_key_path,
-    key_hash,
-    load_or_create_key,
-)
+from vatio.ledger.keyfile import default_key_path, load_or_create_key
+from vatio.ledger.keys import SigningKey, Verifier, key_hash
 
 # golang.org/x/mod/sumdb/note documentation example (signer and verifier keys).
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -115,7 +110,7 @@ def test_racing_processes_end_with_one_key(tmp_path):
     start = time.time() + 1.5
     code = textwrap.dedent(f"""
         import time
-        from vatio.ledger.keys import load_or_create_key
+        from vatio.ledger.keyfile import load_or_create_key
         time.sleep(max(0.0, {start!r} - time.time()))
         print(load_or_create_key({str(path)!r}).vkey)
     """)

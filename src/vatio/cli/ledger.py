@@ -172,7 +172,7 @@ def cosign(
     """Add your cosignature (C2SP tlog-cosignature) to a checkpoint you have checked."""
     from vatio.errors import InputError
     from vatio.ledger.checkpoint import cosign_checkpoint, parse_checkpoint
-    from vatio.ledger.keys import load_or_create_key
+    from vatio.ledger.keyfile import load_or_create_key
     from vatio.ledger.note import verify_note
     from vatio.record.audit import trusted_verifiers
     from vatio.userfiles import check_output_path, read_user_text
@@ -208,7 +208,7 @@ def show_key(
     key: Path = typer.Option(None, "--key", help="Key file (default: this machine's)."),
 ) -> None:
     """Print this machine's verifier key (public), for auditors' --trust."""
-    from vatio.ledger.keys import load_or_create_key
+    from vatio.ledger.keyfile import load_or_create_key
 
     profile = _profile(None)
     path = key or (Path(profile.ledger.key).expanduser() if profile.ledger.key else None)

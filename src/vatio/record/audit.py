@@ -72,7 +72,8 @@ class StoreAudit:
 # -- trust ------------------------------------------------------------------------------
 def trusted_verifiers(profile: Profile, extra: Iterable[str] = ()) -> list[Any]:
     """This machine's key (if it has one) plus the profile's and the caller's trusted keys."""
-    from vatio.ledger.keys import Verifier, default_key_path, load_or_create_key
+    from vatio.ledger.keyfile import default_key_path, load_or_create_key
+    from vatio.ledger.keys import Verifier
 
     verifiers = []
     key_path = Path(profile.ledger.key).expanduser() if profile.ledger.key else default_key_path()

@@ -25,14 +25,14 @@ def origin_of(store_id: str) -> str:
 
 def signing_key(path: str | None) -> Any:
     """This machine's Ed25519 key (created on first use, mode 0600); loaded once per path."""
-    from vatio.ledger.keys import default_key_path
+    from vatio.ledger.keyfile import default_key_path
 
     return _key_at(str(Path(path).expanduser() if path else default_key_path()))
 
 
 @lru_cache(maxsize=8)
 def _key_at(path: str) -> Any:
-    from vatio.ledger.keys import load_or_create_key
+    from vatio.ledger.keyfile import load_or_create_key
 
     return load_or_create_key(Path(path))
 
