@@ -22,12 +22,13 @@ from vatio.measure.sampler import Sampler
 from vatio.power import marker
 from vatio.power.channel import Channel
 from vatio.power.choice import decide
+from vatio.power.control import Applier, StepController
 from vatio.power.discovery import discover_knobs
 from vatio.power.measure import _energy
 from vatio.power.plan import make_plan
 from vatio.power.restore import PowerSession
 from vatio.power.settings import Setting
-from vatio.power.sweep import Applier, StepController, _rows, _windows
+from vatio.power.sweep import _rows, _windows
 
 STEPS, WARMUP = 3, 1
 
