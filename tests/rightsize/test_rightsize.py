@@ -13,15 +13,9 @@ from vatio.cli.app import main
 from vatio.errors import InputError
 from vatio.rightsize.advise import advise, summary
 from vatio.rightsize.evidence import run_fit
-from vatio.rightsize.hosting import (
-    HostingInputs,
-    Value,
-    compare,
-    default_clouds,
-    load_pattern,
-    parse_cloud,
-    regions,
-)
+from vatio.rightsize.hosting import HostingInputs, Value, compare
+from vatio.rightsize.loadpattern import load_pattern
+from vatio.rightsize.regions import default_clouds, parse_cloud, regions
 
 GB = 2**30
 

@@ -98,7 +98,8 @@ def _hosting(
     fits: list, profile: Any, sources: dict[str, str], options: dict[str, Any]
 ) -> dict[str, Any]:
     from vatio.carbon.embodied import LIFETIME_YEARS
-    from vatio.rightsize.hosting import HostingInputs, Value, compare, default_clouds, parse_cloud
+    from vatio.rightsize.hosting import HostingInputs, Value, compare
+    from vatio.rightsize.regions import default_clouds, parse_cloud
 
     zone, pue, cloud = options["zone"], options["pue"], options["cloud"]
     idle_w, lifetime_years = options["idle_w"], options["lifetime_years"]

@@ -15,36 +15,22 @@ asked for, never filled in.
 
 from __future__ import annotations
 
-import csv
-import statistics
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from vatio.carbon.embodied import YEAR_S, machine_kg
-from vatio.data import data_file
 from vatio.errors import InputError
 from vatio.rightsize.evidence import RunFit
+from vatio.rightsize.loadpattern import LoadPattern, load_pattern, run_span
+from vatio.rightsize.regions import Region, provider_pue
 
 DAY_S = 86400.0
-AUTO_CLOUD_REGIONS = 3
 
 
 @dataclass
 class Value:
     value: Any
     source: str
-
-
-@dataclass
-class Region:
-    provider: str
-    name: str
-    zone: str | None
-    pue: float | None
-    pue_source: str | None
-    zone_source: str | None
 
 
 @dataclass
@@ -62,152 +48,6 @@ class Site:
     total_g_per_unit: float | None = None
     vs_onprem: float | None = None
     missing: list[str] = field(default_factory=list)
-
-
-@dataclass
-class LoadPattern:
-    days: float
-    busy_hours_per_day: float
-    active_days_share: float
-    daily_variation: float | None  # coefficient of variation of busy hours per day
-    utilisation: float | None
-    utilisation_source: str
-
-
-# -- the bundled data-centre table -------------------------------------------------------------
-@lru_cache(maxsize=1)
-def regions() -> list[Region]:
-    """Green Algorithms' cloudProviders_datacenters.csv (two header lines)."""
-    defaults = provider_pue()
-    found = []
-    path = data_file("cloudProviders_datacenters.csv")
-    with path.open(encoding="utf-8") as handle:
-        lines = handle.read().splitlines()[1:]
-    for row in csv.DictReader(lines):
-        pue_text = (row.get("PUE") or "").strip()
-        if pue_text:
-            pue, pue_source = (
-                float(pue_text),
-                "Green Algorithms data-centre table "
-                f"({row.get('source_PUE') or 'no source given'})",
-            )
-        elif row["provider"] in defaults:
-            pue, pue_source = defaults[row["provider"]]
-        else:
-            pue, pue_source = None, None
-        zone = (row.get("location") or "").strip() or None
-        found.append(
-            Region(
-                row["provider"],
-                row["Name"].strip(),
-                zone,
-                pue,
-                pue_source,
-                "Green Algorithms data-centre table" if zone else None,
-            )
-        )
-    return found
-
-
-@lru_cache(maxsize=1)
-def provider_pue() -> dict[str, tuple[float, str]]:
-    path = data_file("defaults_PUE.csv")
-    with path.open(encoding="utf-8") as handle:
-        lines = handle.read().splitlines()[1:]
-    return {
-        row["provider"]: (
-            float(row["PUE"]),
-            f"{row['provider']} average, Green Algorithms defaults_PUE.csv ({row['source']})",
-        )
-        for row in csv.DictReader(lines)
-    }
-
-
-def parse_cloud(text: str) -> list[Region]:
-    """'aws:eu-west-3=FR@1.2,gcp:europe-west1': table rows, or what the user gives."""
-    table = {(r.provider.lower(), r.name.lower()): r for r in regions()}
-    found = []
-    for item in (part.strip() for part in text.split(",") if part.strip()):
-        spec, _, pue_text = item.partition("@")
-        spec, _, zone_text = spec.partition("=")
-        provider, _, name = spec.partition(":")
-        if not name:
-            raise InputError(
-                f"--cloud {item!r}: write provider:region, e.g. gcp:europe-west1.",
-                "Add =ZONE and @PUE for a region the bundled table lacks: aws:eu-west-3=FR@1.2",
-            )
-        base = table.get((provider.lower(), name.lower()))
-        region = (
-            Region(**asdict(base))
-            if base
-            else Region(provider.lower(), name, None, None, None, None)
-        )
-        if zone_text:
-            region.zone, region.zone_source = zone_text.upper(), "--cloud"
-        if pue_text:
-            try:
-                region.pue, region.pue_source = float(pue_text), "--cloud"
-            except ValueError:
-                raise InputError(f"--cloud {item!r}: the PUE after @ is not a number.") from None
-        if region.pue is None and region.provider in provider_pue():
-            region.pue, region.pue_source = provider_pue()[region.provider]
-        found.append(region)
-    return found
-
-
-# -- the load pattern --------------------------------------------------------------------------
-def _span(fit: RunFit) -> tuple[float, float] | None:
-    if not fit.started_at or not fit.ended_at:
-        return None
-    start = datetime.fromisoformat(fit.started_at.replace("Z", "+00:00")).timestamp()
-    end = datetime.fromisoformat(fit.ended_at.replace("Z", "+00:00")).timestamp()
-    return (start, end) if end > start else None
-
-
-def load_pattern(fits: list[RunFit]) -> LoadPattern | None:
-    spans = sorted(s for f in fits if (s := _span(f)) is not None)
-    if not spans:
-        return None
-    merged: list[list[float]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    first_day = datetime.fromtimestamp(merged[0][0], UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    last = merged[-1][1]
-    days = max(1, int((last - first_day.timestamp()) // DAY_S) + 1)
-    per_day = [0.0] * days
-    for start, end in merged:
-        t = start
-        while t < end:
-            index = int((t - first_day.timestamp()) // DAY_S)
-            day_end = (first_day + timedelta(days=index + 1)).timestamp()
-            stop = min(end, day_end)
-            per_day[index] += (stop - t) / 3600
-            t = stop
-    mean = statistics.fmean(per_day)
-    variation = statistics.pstdev(per_day) / mean if mean > 0 and days > 1 else None
-    gpu = [g.utilisation for f in fits for g in f.gpus if g.utilisation is not None]
-    cpu = [
-        f.job_cores_mean / f.cpu_count for f in fits if f.job_cores_mean is not None and f.cpu_count
-    ]
-    if gpu:
-        utilisation, source = statistics.median(gpu), "median GPU utilisation of the runs"
-    elif cpu:
-        utilisation, source = statistics.median(cpu), "median share of the CPUs the jobs used"
-    else:
-        utilisation, source = None, "not recorded"
-    return LoadPattern(
-        days=(last - merged[0][0]) / DAY_S,
-        busy_hours_per_day=mean,
-        active_days_share=sum(1 for h in per_day if h > 0) / days,
-        daily_variation=variation,
-        utilisation=utilisation,
-        utilisation_source=source,
-    )
 
 
 # -- the comparison --------------------------------------------------------------------------
@@ -234,7 +74,7 @@ def _intensity(zone_code: str, fits: list[RunFit], kind: str) -> tuple[float, st
     from vatio.carbon.zones import resolve_zone
 
     zone = resolve_zone(zone_code)
-    weights = [(f.energy_j or 0.0, _span(f)) for f in fits]
+    weights = [(f.energy_j or 0.0, run_span(f)) for f in fits]
     usable = [(w, s) for w, s in weights if s is not None and w > 0]
     if not usable:
         raise InputError("The runs have no energy and times to weigh the intensity with.")
@@ -481,29 +321,3 @@ def reasoning(pattern: LoadPattern | None, sites: list[Site]) -> list[str]:
         if site.missing:
             lines.append(f"{site.label} not compared: " + "; ".join(site.missing))
     return lines
-
-
-def default_clouds(onprem_zone: str | None) -> list[Region]:
-    """Regions in the on-premise zone's country, then the cleanest ones the table maps to zones."""
-    from vatio.carbon.zones import resolve_zone
-
-    known = []
-    for region in regions():
-        if not region.zone or region.pue is None:
-            continue
-        try:
-            yearly = resolve_zone(region.zone).yearly_gco2e_per_kwh
-        except Exception:  # a location vatio has no intensity for
-            continue
-        known.append((yearly if yearly is not None else float("inf"), region))
-    chosen: list[Region] = []
-    if onprem_zone:
-        country = onprem_zone.split("-")[0].upper()
-        chosen += [r for _, r in known if r.zone and r.zone.split("-")[0] == country][:2]
-    wanted = len(chosen) + AUTO_CLOUD_REGIONS
-    for _, region in sorted(known, key=lambda item: item[0]):
-        if len(chosen) >= wanted:
-            break
-        if region not in chosen:
-            chosen.append(region)
-    return chosen
