@@ -11,7 +11,6 @@ input is validated again, so a bad value is still refused before the job starts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vatio.profile_files import ENV_KEYS, find_profile_file
-from vatio.userdirs import state_dir
+from vatio.statefiles import recall, remember
 
 #: settings tables read as nested views
 _NESTED = ("report", "check", "schedule", "power", "ledger")
@@ -80,18 +79,17 @@ def cached_profile(
         "env": {k: env.get(k) for k in ENV_KEYS},
         "overrides": {k: v for k, v in overrides.items() if v is not None},
     }
-    key = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
-    path = state_dir() / "profiles" / f"{key[:32]}.json"
+    key = json.dumps(material, sort_keys=True, default=str)
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        return ProfileView(saved["profile"]), dict(saved["sources"])
-    except (OSError, ValueError, KeyError, TypeError):
+        saved = recall("profiles", key)
+        return ProfileView(dict(saved["profile"])), dict(saved["sources"])
+    except (ValueError, KeyError, TypeError):  # nothing remembered (None), or damaged
         pass
     from vatio.config import load_profile
 
     profile, sources = load_profile(cwd=cwd, env=env, overrides=overrides)
     if profile.electricitymaps_key is None:  # never write a secret to the cache
-        _save(path, {"profile": profile.model_dump(mode="json"), "sources": sources})
+        remember("profiles", key, {"profile": profile.model_dump(mode="json"), "sources": sources})
     return profile, sources
 
 
@@ -103,13 +101,3 @@ def _stamp() -> list[float]:
         return [stat.st_mtime, float(stat.st_size)]
     except OSError:
         return []
-
-
-def _save(path: Path, data: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs the next run the validation

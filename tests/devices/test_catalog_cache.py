@@ -40,5 +40,6 @@ def test_a_remembered_match_out_of_range_is_matched_again():
     (path,) = (state_dir() / "tdp").glob("*.json")
     saved = json.loads(path.read_text())
     for hostile in ({"tdp_w": -150.0}, {"tdp_w": "150"}, {"cores": 0}, {"score": 7}):
-        path.write_text(json.dumps({**saved, "match": {**saved["match"], **hostile}}))
+        match = {**saved["value"]["match"], **hostile}  # the file: {"key": ..., "value": ...}
+        path.write_text(json.dumps({**saved, "value": {"match": match}}))
         assert catalog.match_cpu(XEON) == right

@@ -80,35 +80,23 @@ def match_cpu(model_name: str) -> TdpMatch | None:
 def _remembered(kind: str, name: str, match: Callable[[], TdpMatch | None]) -> TdpMatch | None:
     """A match from the previous run on this machine when the table has not changed: reading
     the 5,000-row CPU table costs ~55 ms of CPU, paid by every `vatio run` otherwise."""
-    import hashlib
-    import json
-    import os
-
     from vatio import __version__
-    from vatio.userdirs import state_dir
+    from vatio.statefiles import recall, remember
 
     table = data_file(f"{kind}_tdp.csv")
     try:  # the table and the matching code (a new vatio, an edited checkout) make the key
         stamps = [(p.stat().st_size, p.stat().st_mtime_ns) for p in (table, Path(__file__))]
-        stamp = f"{kind}|{name}|{__version__}|{stamps}"
     except OSError:
         return match()
-    path = state_dir() / "tdp" / (hashlib.sha256(stamp.encode()).hexdigest()[:32] + ".json")
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("stamp") == stamp:
+    key = f"{kind}|{name}|{__version__}|{stamps}"
+    saved = recall("tdp", key)
+    if saved is not None:
+        try:
             return _checked_match(saved["match"])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        pass
+        except (TypeError, ValueError, KeyError):
+            pass  # matched again below
     found = match()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        data = {"stamp": stamp, "match": found.__dict__ if found else None}
-        temp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        pass  # unwritable: the next run matches again
+    remember("tdp", key, {"match": found.__dict__ if found else None})
     return found
 
 

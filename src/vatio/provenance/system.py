@@ -77,32 +77,20 @@ def _uname() -> Any:
 def _platform_text() -> str:
     """platform.platform(), remembered per machine and interpreter: on Linux it forks
     `uname -p` and reads the interpreter's binary for its libc (~10 ms every run)."""
-    import hashlib
     import json
 
-    from vatio.userdirs import state_dir
+    from vatio.statefiles import recall, remember
 
-    uname = _uname()
     try:
         libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
     except (ValueError, OSError, AttributeError):
         libc = ""
-    key = json.dumps([list(uname), libc, sys.version, sys.executable])
-    path = state_dir() / "platform" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved["key"] == key and isinstance(saved["platform"], str) and saved["platform"]:
-            return saved["platform"]
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
+    key = json.dumps([list(_uname()), libc, sys.version, sys.executable])
+    saved = recall("platform", key)
+    if isinstance(saved, str) and saved:
+        return saved
     text = _platform().platform()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps({"key": key, "platform": text}), encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        pass
+    remember("platform", key, text)
     return text
 
 
@@ -155,18 +143,19 @@ def _name_version(dist: Distribution) -> tuple[str | None, str | None]:
 def _installed_packages() -> tuple[tuple[str, str], ...]:
     """Read from a cache keyed on every sys.path folder's modification time (installing or
     removing a package changes its folder's), else scanned and the cache written."""
+    from vatio.statefiles import recall, remember
+
     key = _paths_key()
-    cached = _read_package_cache(key)
-    if cached is not None:
-        return cached
+    try:
+        return tuple((str(n), str(v)) for n, v in recall("packages", key))
+    except (TypeError, ValueError):  # nothing remembered (None), or not pairs
+        pass
     found = _scan_packages()
-    _write_package_cache(key, found)
+    remember("packages", key, found)
     return found
 
 
 def _paths_key() -> str:
-    import hashlib
-
     parts = []
     for position, entry in enumerate(sys.path):
         try:
@@ -178,7 +167,7 @@ def _paths_key() -> str:
                 parts.append(f"{entry}:{os.stat(entry or '.').st_mtime_ns}")
         except OSError:
             parts.append(f"{entry}:-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return "\n".join(parts)
 
 
 def _metadata_stamp(folder: str) -> str:
@@ -190,35 +179,6 @@ def _metadata_stamp(folder: str) -> str:
             if e.name.endswith((".dist-info", ".egg-info"))
         )
     return ",".join(found)
-
-
-def _package_cache_path(key: str) -> Path:
-    from vatio.userdirs import state_dir
-
-    return state_dir() / "packages" / f"{key}.json"
-
-
-def _read_package_cache(key: str) -> tuple[tuple[str, str], ...] | None:
-    import json
-
-    try:
-        data = json.loads(_package_cache_path(key).read_text(encoding="utf-8"))
-        return tuple((str(n), str(v)) for n, v in data)
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _write_package_cache(key: str, found: tuple[tuple[str, str], ...]) -> None:
-    import json
-
-    path = _package_cache_path(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps(found), encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        pass
 
 
 def _scan_packages() -> tuple[tuple[str, str], ...]:

@@ -10,21 +10,18 @@ itself, and a file that disagrees is ignored (the caller rebuilds the tree from 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import struct
 from pathlib import Path
 from typing import Any
 
 from vatio.ledger.merkle import HASH_SIZE, MerkleTree
-from vatio.userdirs import state_dir
+from vatio.statefiles import state_file, write_atomically
 
 _MAGIC = b"vatio-tree-1\n"
 
 
 def _path(store_id: str) -> Path:
-    name = hashlib.sha256(store_id.encode("utf-8", "replace")).hexdigest()[:32]
-    return state_dir() / "trees" / f"{name}.bin"
+    return state_file("trees", store_id, ".bin")
 
 
 def load(store_id: str) -> MerkleTree | None:
@@ -107,14 +104,7 @@ def save(store_id: str, tree: MerkleTree) -> None:
     for level in levels:
         raw = level.raw() if isinstance(level, _Level) else b"".join(level)
         parts += [struct.pack(">Q", len(level)), raw]
-    path = _path(store_id)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_bytes(b"".join(parts))
-        os.replace(temp, path)
-    except OSError:
-        pass
+    write_atomically(_path(store_id), b"".join(parts))
 
 
 def signed_tree(store: Any, size: int, root: bytes) -> MerkleTree | None:
