@@ -8,7 +8,9 @@ The same is measured with the other core kept busy. Also: when the job starts
 `runs list`, `runs show`, `schedule`), and, for reference, the interpreter alone.
 Medians; every figure measured. Python writes bytecode as a user's install does
 (PYTHONDONTWRITEBYTECODE is removed), and one warm-up run fills the profile and
-package caches, as the second run of a day does.
+package caches, as the second run of a day does. `vatio run` is measured through the
+resident recorder (its CPU and its worker's added to the run's) and in-process
+(VATIO_RESIDENT=0); the recorder's start, memory and idle cost are reported apart.
 
 Run: .venv/bin/python benchmarks/run_overhead.py [--reps 7] [--write FILE]
 """
@@ -33,14 +35,62 @@ VATIO = str(VENV_BIN / "vatio")
 PY = sys.executable
 
 
+def recorder_cpu() -> float:
+    """CPU seconds of the resident recorder and of every worker it reaped (0 when none runs),
+    read once its workers have all finished: a run's whole cost, wherever it was spent."""
+    from vatio.cli import resident
+
+    deadline = time.monotonic() + 5
+    while True:
+        answer = resident.ask("status")
+        if answer is None:
+            return 0.0
+        if answer["workers"] == 0 or time.monotonic() > deadline:
+            return answer["cpu_s"]
+        time.sleep(0.005)
+
+
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time of the process; CPU of its tree plus what the resident recorder spent."""
+    resident = cmd[0] == VATIO and env.get("VATIO_RESIDENT") != "0"
+    recorder_before = recorder_cpu() if resident else 0.0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if resident:
+        cpu += recorder_cpu() - recorder_before
     return wall, cpu
+
+
+def recorder_costs(env: dict[str, str], cwd: Path) -> dict:
+    """What the resident recorder costs apart from the runs: starting it, memory, idling."""
+    from vatio.cli import resident
+
+    subprocess.run([VATIO, "recorder", "stop"], env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([VATIO, "recorder", "start"], env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    answer = resident.ask("status") or {}
+    started_cpu = answer.get("cpu_s", 0.0)
+    rss_kb = 0
+    with open(f"/proc/{answer.get('pid', 0)}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss_kb = int(line.split()[1])
+    time.sleep(10)
+    idle = (resident.ask("status") or {}).get("cpu_s", 0.0) - started_cpu
+    command_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {
+        "start_wall_ms": wall * 1000,
+        "start_cpu_ms": (command_cpu + started_cpu) * 1000,
+        "rss_mib": rss_kb / 1024,
+        "idle_cpu_ms_per_10s": idle * 1000,
+    }
 
 
 def pair(job: list[str], reps: int, env: dict[str, str], cwd: Path, quiet: bool) -> dict:
@@ -113,17 +163,25 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="vatio-run-overhead-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(XDG_CONFIG_HOME=str(folder / "config"), XDG_STATE_HOME=str(folder / "state"))
+    env.update(XDG_CONFIG_HOME=str(folder / "config"), XDG_STATE_HOME=str(folder / "state"),
+               VATIO_RESIDENT_DIR=str(folder / "recorder"))  # fmt: skip
+    os.environ["VATIO_RESIDENT_DIR"] = env["VATIO_RESIDENT_DIR"]  # recorder_cpu() asks it
+    in_process = env | {"VATIO_RESIDENT": "0"}
     subprocess.run([PY, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "src")],
                    env=env, stdout=subprocess.DEVNULL)  # fmt: skip
     done = subprocess.run([VATIO, "run", "--json", "--", "true"], env=env, cwd=folder,
                           capture_output=True, text=True)  # fmt: skip
     run_id = json.loads(done.stdout)["id"]
+    costs = recorder_costs(env, folder)
+    for _ in range(3):  # the recorder learns the modules a run needs from its first workers
+        subprocess.run([VATIO, "run", "-q", "--", "true"], env=env, cwd=folder)
     results: dict = {"spawn_delay_ms": spawn_delay(args.reps, env, folder)}
     for label, job in (("instant job (python -c pass)", [PY, "-c", "pass"]),
                        ("1 s job (sleep 1)", ["sleep", "1"])):  # fmt: skip
         results[label] = pair(job, args.reps, env, folder, quiet=True)
         results[label + ", with the summary"] = pair(job, args.reps, env, folder, quiet=False)
+        results[label + ", in-process (VATIO_RESIDENT=0)"] = pair(job, args.reps, in_process,
+                                                                  folder, quiet=True)  # fmt: skip
     stop = multiprocessing.Event()
     hog = multiprocessing.Process(target=busy_loop, args=(stop,), daemon=True)
     hog.start()
@@ -143,7 +201,13 @@ def main() -> None:
         f"average at the end: {os.getloadavg()[0]:.1f} on 2 vCPUs.",
         "",
         f"The job starts {results['spawn_delay_ms']:.0f} ms after `vatio run` is launched "
-        "(vatio's work before the spawn).",
+        "(vatio's work before the spawn). `vatio run` goes through the resident recorder "
+        "unless the row says in-process; its CPU then includes the recorder's and its "
+        "worker's (rusage of the recorder, read once the worker was reaped). The recorder "
+        f"itself: started in {costs['start_wall_ms']:.0f} ms wall, "
+        f"{costs['start_cpu_ms']:.0f} ms CPU (once per {600 // 60} idle minutes), "
+        f"{costs['rss_mib']:.0f} MiB resident, {costs['idle_cpu_ms_per_10s']:.1f} ms CPU "
+        "per 10 s idle.",
         "",
         "| job | bare wall | added wall | added CPU | target |",
         "|---|---|---|---|---|",
@@ -165,6 +229,7 @@ def main() -> None:
         lines.append(f"| `{label}` | {r['wall_ms']:.0f} ms | {r['cpu_ms']:.0f} ms | {verdict} |")
     text = "\n".join(lines) + "\n"
     print(text)
+    subprocess.run([VATIO, "recorder", "stop"], env=env, cwd=folder, stdout=subprocess.DEVNULL)
     if args.write:
         with args.write.open("a", encoding="utf-8") as handle:
             handle.write("\n" + text)

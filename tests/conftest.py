@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -15,7 +17,18 @@ def _user_config(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(folder))
         patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
-        yield folder
+        # the session's `vatio run` commands share one resident recorder of their own (not
+        # the user's), which is stopped when the session ends
+        resident = tempfile.mkdtemp(prefix="vatio-test-recorder-")
+        os.chmod(resident, 0o700)
+        patch.setenv("VATIO_RESIDENT_DIR", resident)
+        try:
+            yield folder
+        finally:
+            from vatio.cli import resident as client
+
+            client.ask("stop")
+            shutil.rmtree(resident, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ that ``import vatio`` stays cheap inside training scripts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from vatio.lazy import lazy_attributes
+
+TYPE_CHECKING = False  # not typing's: `import vatio` stays free of the typing module
 
 __version__ = "0.1.0"
 __all__ = ["RunResult", "Tracker", "VatioError", "__version__", "track"]

@@ -14,8 +14,11 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
-from typing import IO, Any
+
+TYPE_CHECKING = False  # not typing's: the resident recorder's client imports this module
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 KILL_GRACE_S = 10.0

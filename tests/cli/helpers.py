@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 VATIO = [sys.executable, "-m", "vatio"]
+#: settings of the test session itself, not of a user: where its resident recorder lives
+KEPT = ("VATIO_RESIDENT_DIR", "VATIO_RESIDENT", "VATIO_RESIDENT_IDLE")
 
 
 def env_for(store: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_") or k in KEPT}
     if store is not None:
         env["VATIO_STORE"] = str(store)
     return env

@@ -84,10 +84,12 @@ def test_signals_are_forwarded_to_the_child(tmp_path, sig, status):
 
 
 def test_vatio_killed_mid_run_shows_abandoned(tmp_path):
+    """In-process recording (the resident recorder records such a run as killed: see
+    tests/cli/test_resident.py)."""
     store = tmp_path / "v.db"
     proc = subprocess.Popen(
         [*VATIO, "run", "-q", "--", PY, "-c", "import time; time.sleep(30)"],
-        env=env_for(store),
+        env=env_for(store) | {"VATIO_RESIDENT": "0"},
         start_new_session=True,
     )
     deadline = time.monotonic() + 30

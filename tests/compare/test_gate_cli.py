@@ -47,7 +47,7 @@ def _cli(monkeypatch, capsys, store, *args):
     """`vatio ARGS` in this process: (exit code, stdout, stderr)."""
     from vatio.cli.app import main
 
-    for key in [k for k in os.environ if k.startswith("VATIO_")]:
+    for key in [k for k in os.environ if k.startswith("VATIO_") and k != "VATIO_RESIDENT_DIR"]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("VATIO_STORE", str(store))
     monkeypatch.setattr(sys, "argv", ["vatio", *args])

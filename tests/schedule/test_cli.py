@@ -14,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.cli.helpers import KEPT
 from vatio.cli.schedule import register
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(
@@ -164,7 +165,7 @@ def test_emit_piped_to_a_real_sh(tmp_path, kind):
     fc = forecast_csv(tmp_path)
     vatio = [sys.executable, "-m", "vatio", "schedule", "--duration", "2h", "--forecast", str(fc)]
     cmd = [*vatio, *WHEN, "--emit", kind, "--", "python", "train.py", "--lr", "0.1"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_") or k in KEPT}
     env["PATH"] = f"{bin_dir}:{env['PATH']}"
     producer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     shell = subprocess.run(["sh"], stdin=producer.stdout, capture_output=True, env=env, timeout=60)

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
+from tests.cli.helpers import KEPT
 from vatio.errors import StoreError
 from vatio.store.migrate import upgrade
 from vatio.store.runstore import RunStore
@@ -168,7 +169,7 @@ def test_read_only_store_is_readable(tmp_path):
         pytest.skip(f"cannot bind-mount here ({bound.stderr.decode().strip()[:80]})")
     try:
         subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], check=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_") or k in KEPT}
         env["VATIO_STORE"] = str(mount / "v.db")
 
         def vatio(*args: str) -> subprocess.CompletedProcess:

@@ -8,14 +8,18 @@ vatio's (128 + N when signal N killed it).
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from vatio.process import Outcome, supervise
 
-__all__ = ["Outcome", "run_tracked", "supervise"]
+__all__ = ["NeedsOwnProcess", "Outcome", "run_tracked", "supervise"]
+
+
+class NeedsOwnProcess(Exception):
+    """A run the resident recorder hands back to `vatio run`'s own process (it waits for a
+    green window or measures idle power before the job starts)."""
 
 
 def run_tracked(
@@ -29,6 +33,7 @@ def run_tracked(
     artifacts: list | None = None,
     kill_after_s: float | None = None,
     group: str | None = None,
+    launcher: Any = None,
 ) -> int:
     """Measure and record `command`; returns the exit code vatio should exit with.
 
@@ -36,7 +41,8 @@ def run_tracked(
     was seen before), the zone and the store are checked, an origin instant is taken, the
     job starts, and only then is the tracker imported and started, counting from that
     instant. A run that waits for a green window, or measures idle power first, starts
-    its tracker before the job as it must.
+    its tracker before the job as it must. `launcher` (vatio.cli.launchers) starts and
+    waits for the job: here by default, or in the resident recorder's client process.
     """
     from vatio.profile_cache import cached_profile
 
@@ -51,12 +57,14 @@ def run_tracked(
 
         profile, sources = load_profile(overrides=overrides)
     if wants_plan or profile.idle_baseline > 0:
+        if launcher is not None and not launcher.plans:
+            raise NeedsOwnProcess("a run that plans or measures idle power first")
         tracker, _plan, outcome = _tracker_first(command, profile, sources, greenest, quiet,
                                                  kill_after_s, group)  # fmt: skip
         if tracker is None:
             return 130
     else:
-        tracker, outcome = _job_first(command, profile, sources, kill_after_s, group)
+        tracker, outcome = _job_first(command, profile, sources, kill_after_s, group, launcher)
     if outcome.exit_code in (126, 127) and outcome.status == "failed" and outcome.error:
         sys.stderr.write(f"vatio: {outcome.error}\n")
     survivors = tracker.sampler.tree.survivors() if tracker.sampler and tracker.sampler.tree else []
@@ -91,10 +99,8 @@ def run_tracked(
     return outcome.exit_code
 
 
-def _job_first(command, profile, sources, kill_after_s, group=None) -> tuple[Any, Outcome]:
+def _job_first(command, profile, sources, kill_after_s, group=None, launcher=None):
     """Check what can refuse the run, take the origin instant, spawn, then measure."""
-    from vatio.measure.origin import take_origin
-    from vatio.process import EarlySignals, spawn
     from vatio.store.location import resolve_url
 
     if profile.zone:  # the zone tables load only when a zone is set (~12 ms before the job)
@@ -102,9 +108,11 @@ def _job_first(command, profile, sources, kill_after_s, group=None) -> tuple[Any
 
         check_zone(profile, sources)
     resolve_url(profile.store)  # a store path that cannot be used: before the job
-    early = EarlySignals()
-    origin = take_origin()
-    started = spawn(command)
+    if launcher is None:
+        from vatio.cli.launchers import LocalLauncher
+
+        launcher = LocalLauncher()
+    origin, started = launcher.start(command, kill_after_s)
     from vatio.measure.sampler import CHILD_LATER
     from vatio.record.tracker import RecordingTracker
 
@@ -114,18 +122,19 @@ def _job_first(command, profile, sources, kill_after_s, group=None) -> tuple[Any
     )  # fmt: skip
     tracker.start(origin, background=False)
     if isinstance(started, Outcome):  # the command could not start: recorded as failed
-        for sig, handler in early.previous.items():
-            signal.signal(sig, handler)
+        launcher.not_started()
         tracker.start_background()
         return tracker, started
     tracker.attach(started.pid)
     tracker.start_background()
     try:
-        outcome = supervise(command, spawned=started, early=early, kill_after_s=kill_after_s)
+        outcome = launcher.wait(command, started, kill_after_s)
     except BaseException as error:  # vatio itself failed: still record the run
         tracker.stop("failed", error=f"vatio: {type(error).__name__}: {error}")
         raise
     tracker.sampler.settle_tree(outcome.cpu_s)
+    if launcher.client_cpu_s:  # the resident recorder's client: vatio's work too
+        tracker.sampler.own_cpu.add_children(launcher.client_cpu_s)
     return tracker, outcome
 
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exporter": ("exporter", "Serve Prometheus metrics: power, energy, grid intensity, runs."),
     "power": ("power", "Power limits, clocks, threads and cores: show, sweep, apply, restore."),
     "rightsize": ("rightsize", "Under-used hardware from recorded runs; cloud vs on-premise."),
+    "recorder": ("recorder", "The resident recorder that keeps `vatio run` fast."),
     "fl": ("fl", "Federated learning: advise, run on Flower measured and audited, compare."),
     "demo": ("demo", "Train the bundled example under the tracker (no download)."),
 }

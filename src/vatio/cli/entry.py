@@ -13,6 +13,10 @@ import sys
 
 from vatio.errors import VatioError
 
+TYPE_CHECKING = False  # not typing's: `vatio run`'s client never imports typing
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def _restore_power_settings() -> None:
     """After a vatio that changed power settings was killed (SIGKILL), the next vatio start
@@ -90,41 +94,68 @@ def main(fast_exit: bool = False) -> None:
     """Entry point: user mistakes become one sentence on stderr and exit code 2; an error
     that is vatio's own becomes one sentence and exit code 70, never a traceback.
 
-    `fast_exit` (the installed command only, never in-process callers): `vatio run` leaves
-    without the interpreter's teardown once the record is written."""
+    `fast_exit` (the installed command only, never in-process callers): `vatio run` goes
+    through the resident recorder when one serves (vatio.cli.resident), and leaves without
+    the interpreter's teardown once the record is written."""
+    sys.exit(guarded(lambda: _dispatch(sys.argv[1:], fast_exit)))
+
+
+def _dispatch(argv: list[str], fast_exit: bool) -> int:
+    _check_arguments(argv)
+    if argv[:1] != ["power"]:  # the power commands restore (and report) themselves
+        _restore_power_settings()
+    if argv in (["--help"], ["-h"], ["--version"]):
+        _top_level(argv[0])
+    resident = None
+    if fast_exit and argv[:1] == ["run"]:
+        from vatio.cli import resident
+
+        code = resident.run_resident(argv[1:])
+        if code is not None:
+            _exit_now(code)
+    from vatio.cli.lean import lean_command
+
+    lean = lean_command(argv)
+    if lean is not None:  # run, runs list|show, schedule: no typer
+        command, arguments = lean
+        code = command(arguments)
+        if resident is not None:
+            resident.start_host_if_wanted()
+        if fast_exit:
+            _exit_now(code)
+        return code
+    from vatio.cli.app import app
+
+    app()
+    return 0
+
+
+def guarded(body: Callable[[], int]) -> int:
+    """Run a command's `body` inside the one error boundary; returns the exit code.
+
+    Also used by the resident recorder's worker, which runs `vatio run` for a client."""
     try:
-        _check_arguments(sys.argv[1:])
-        if sys.argv[1:2] != ["power"]:  # the power commands restore (and report) themselves
-            _restore_power_settings()
-        if sys.argv[1:] in (["--help"], ["-h"], ["--version"]):
-            _top_level(sys.argv[1])
-        from vatio.cli.lean import lean_command
-
-        lean = lean_command(sys.argv[1:])
-        if lean is not None:  # run, runs list|show, schedule: no typer
-            command, arguments = lean
-            code = command(arguments)
-            if fast_exit:
-                _exit_now(code)
-            sys.exit(code)
-        from vatio.cli.app import app
-
-        app()
+        return body()
+    except SystemExit as done:  # --help, typer and click finish this way
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        sys.stderr.write(f"{done.code}\n")
+        return 1
     except VatioError as error:
         from vatio.cli.output import print_error
 
         print_error(error)
-        sys.exit(error.exit_code)
+        return error.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("vatio: interrupted\n")
-        sys.exit(130)
+        return 130
     except OSError as error:  # a path or device the user named cannot be used
         from vatio.cli.output import print_error
 
         where = str(error.filename)[:120] if error.filename else "a file or device"
         reason = error.strerror or type(error).__name__
         print_error(VatioError(f"Cannot use {where}: {reason}.", "Check the paths given."))
-        sys.exit(2)
+        return 2
     except Exception as error:  # a bug: say so in one sentence; VATIO_DEBUG=1 shows where
         import os
 
@@ -136,4 +167,4 @@ def main(fast_exit: bool = False) -> None:
             f"vatio: internal error: {type(error).__name__}: {one_line(str(error))[:300]} "
             "(a bug in vatio; VATIO_DEBUG=1 shows the traceback, please report it)\n"
         )
-        sys.exit(INTERNAL_ERROR)
+        return INTERNAL_ERROR

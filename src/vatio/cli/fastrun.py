@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from vatio.cli.lean import LeanParser
 from vatio.errors import InputError
@@ -72,8 +73,9 @@ def parser() -> argparse.ArgumentParser:
     return p  # fmt: skip
 
 
-def main_run(argv: list[str]) -> int:
-    """Parse, check and run; returns vatio's exit code (the job's)."""
+def main_run(argv: list[str], launcher: Any = None) -> int:
+    """Parse, check and run; returns vatio's exit code (the job's). `launcher`: see
+    vatio.cli.launchers (None: the job is spawned and supervised here)."""
     args = parser().parse_args(argv)
     command = list(args.command)
     if command[:1] == ["--"]:
@@ -121,6 +123,7 @@ def main_run(argv: list[str]) -> int:
         artifacts=args.artifact,
         kill_after_s=kill_after_s,
         group=args.group,
+        launcher=launcher,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 #: 2: `extensions` (features' typed sections), `overhead`, `warnings`, `signer`; no `schedule`
@@ -150,7 +150,7 @@ class RunResult:
 
     # -- serialisation ----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = _plain(self)
         data["totals"] = {
             "energy_j": self.energy_j,
             "energy_low_j": self.energy_low_j,
@@ -174,6 +174,28 @@ class RunResult:
             extensions["schedule"] = data["schedule"]
         fields["extensions"] = extensions
         return cls(**fields)
+
+
+def _plain(value: Any) -> Any:
+    """dataclasses.asdict without its deep copy of every leaf (10 ms for a record with a
+    manifest): containers are copied, leaves (str, numbers, None) are immutable."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return (
+            type(value)(*map(_plain, value))
+            if hasattr(value, "_fields")
+            else tuple(map(_plain, value))
+        )
+    if isinstance(value, (set, frozenset, bytearray)):
+        import copy
+
+        return copy.deepcopy(value)
+    return value
 
 
 def _known(kind: type, data: dict[str, Any]) -> Any:

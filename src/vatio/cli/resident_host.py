@@ -1,0 +1,475 @@
+"""The resident recorder: keeps `vatio run`'s modules imported and forks a worker per run.
+
+One per user and installation (its socket is named by the interpreter and vatio's
+folder, see vatio.cli.resident). It starts detached after a `vatio run` that found
+none, answers only its own user (SO_PEERCRED), and exits when idle for
+`VATIO_RESIDENT_IDLE` seconds (600), when its socket is removed or replaced, or
+when vatio's code changed under it (a module file it loaded has a new mtime, or a
+package was installed or removed): a worker must never run other code than the
+client would.
+
+A worker is a fork: it takes the client's stdout and stderr, environment, working
+folder and umask, then runs the same `vatio run` code as the client would
+(vatio.cli.fastrun with a RemoteLauncher): nothing is read from the recorder's own
+start-up state but imported code. Modules a worker had to import are imported by the
+recorder afterwards, so the next run does not pay for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import importlib.util
+import io
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+from typing import Any
+
+from vatio.cli.resident import PROTOCOL, Channel, identity
+from vatio.process import Outcome
+
+IDLE_S = 600.0
+#: what every plain `vatio run` loads; the rest is learned from the workers
+PRELOAD = (
+    "vatio.cli.entry",
+    "vatio.cli.fastrun",
+    "vatio.cli.child",
+    "vatio.cli.launchers",
+    "vatio.cli.output",
+    "vatio.cli.summary",
+    "vatio.profile_cache",
+    "vatio.store.location",
+    "vatio.store.sqlite_writer",
+    "vatio.measure.origin",
+    "vatio.measure.sampler",
+    "vatio.record.tracker",
+    "vatio.record.signing",
+    "vatio.provenance.manifest",
+    "vatio.devices.nvidia",
+    "vatio.ledger.checkpoint",
+    "vatio.ledger.merkle",
+    "vatio.units",
+    "vatio.userfiles",
+    "cryptography.hazmat.primitives.asymmetric.ed25519",
+    "psutil",
+    "sqlite3",
+    "json",
+)
+#: top-level packages a worker's imports may teach the recorder (never the job's: vatio
+#: never imports them, but a manifest collector might touch e.g. torch's metadata only)
+LEARNABLE = frozenset(sys.stdlib_module_names) | {
+    "vatio", "psutil", "cryptography", "orjson", "numpy", "rich", "pydantic", "pydantic_core",
+    "annotated_types", "typing_extensions", "markdown_it", "mdurl", "pygments",
+}  # fmt: skip
+
+
+class StopServing(Exception):
+    """The recorder leaves its loop (asked to, or its code is stale)."""
+
+
+class Spawned:
+    """The job the client spawned: what the tracker needs of it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+
+def _outcome(fields: Any) -> Outcome:
+    """An Outcome from the client's report, its types checked (a client is the same user,
+    but a broken one must not break the record)."""
+    if not isinstance(fields, dict):
+        raise ValueError("not an outcome")
+    exit_code = fields.get("exit_code")
+    status = fields.get("status")
+    error = fields.get("error")
+    signals = fields.get("signals_received") or []
+    cpu_s = fields.get("cpu_s")
+    if not isinstance(exit_code, int) or status not in (
+        "completed", "failed", "interrupted", "killed"
+    ):  # fmt: skip
+        raise ValueError("not an outcome")
+    return Outcome(
+        exit_code,
+        status,
+        error if isinstance(error, str) else None,
+        [s for s in signals if isinstance(s, int)],
+        float(cpu_s) if isinstance(cpu_s, (int, float)) and cpu_s >= 0 else None,
+    )
+
+
+class RemoteLauncher:
+    """The job is the client's child: the client spawns it and says how it ended."""
+
+    plans = False
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.client_cpu_s = 0.0
+
+    def start(self, command: list[str], kill_after_s: float | None) -> tuple[Any, Any]:
+        from vatio.measure.origin import take_origin
+
+        origin = take_origin()
+        self.channel.send({"spawn": command, "kill_after_s": kill_after_s,
+                           "origin": list(origin)})  # fmt: skip
+        reply, _ = self.channel.receive()
+        pid = reply.get("pid")
+        if isinstance(pid, int) and pid > 0:
+            return origin, Spawned(pid)
+        return origin, _outcome(reply.get("failed"))
+
+    def not_started(self) -> None:
+        return None
+
+    def wait(self, command: list[str], started: Any, kill_after_s: float | None) -> Outcome:
+        try:
+            reply, _ = self.channel.receive()
+            outcome = _outcome(reply.get("outcome"))
+        except (OSError, ValueError, EOFError):
+            return Outcome(
+                128 + signal.SIGKILL,
+                "killed",
+                "vatio run was stopped before its job ended (the job may still run); "
+                "measured until then",
+            )
+        spent = reply.get("cpu_s")
+        self.client_cpu_s = float(spent) if isinstance(spent, (int, float)) and spent > 0 else 0.0
+        return outcome
+
+
+class Host:
+    """The recorder's loop: accept, check, fork a worker; learn; leave when idle or stale."""
+
+    def __init__(self, path: str, idle_s: float) -> None:
+        self.path = path
+        self.idle_s = idle_s
+        self.started = time.time()
+        self.served = 0
+        self.stamps: dict[str, int] = {}
+        self.server: socket.socket | None = None
+        self.lock: Any = None
+        self.inode: int | None = None
+        self.workers: set[int] = set()
+
+    # -- life -----------------------------------------------------------------------------
+    def claim(self) -> bool:
+        """Take the recorder's lock (one per socket) and bind; False when another has it."""
+        import fcntl
+
+        self.lock = open(self.path + ".lock", "a")  # noqa: SIM115 (held for the whole life)
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        os.chmod(self.path, 0o600)
+        self.server.listen(64)
+        self.inode = os.stat(self.path).st_ino
+        return True
+
+    def preload(self, names: list[str] | tuple[str, ...]) -> None:
+        for name in names:
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+            except Exception as error:  # a module that cannot load is learned no further
+                self.log(f"cannot preload {name}: {error!r}")
+        self._stamp()
+        gc.collect()
+        gc.freeze()  # workers then touch (copy) fewer pages
+
+    def serve(self) -> None:
+        assert self.server is not None
+        last = time.monotonic()
+        signal.signal(signal.SIGCHLD, self._reap)
+        try:
+            while True:
+                left = self.idle_s - (time.monotonic() - last)
+                if left <= 0:
+                    return
+                ready, _, _ = select.select([self.server], [], [], min(left, 30.0))
+                if not self._still_ours():
+                    return
+                if ready:
+                    conn, _ = self.server.accept()
+                    if self.handle(conn):  # a run; asking for the status keeps no one alive
+                        last = time.monotonic()
+        except StopServing:
+            return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.server is not None and self._still_ours():
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+        if self.server is not None:
+            self.server.close()
+
+    def _still_ours(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
+
+    def _reap(self, _signum: int = 0, _frame: Any = None) -> None:
+        """SIGCHLD: reap finished workers at once (their CPU time then counts as ours)."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.workers.discard(pid)
+
+    # -- a connection ---------------------------------------------------------------------
+    def handle(self, conn: socket.socket) -> bool:
+        """Answer one connection; True when it was a run."""
+        fds: list[int] = []
+        channel = Channel(conn)
+        try:
+            conn.settimeout(5.0)
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            _pid, uid, _gid = struct.unpack("3i", creds)
+            if uid != os.getuid():
+                return False
+            message, fds = channel.receive(max_fds=2)
+            op = message.get("op")
+            if op == "status":
+                channel.send(self.status())
+            elif op == "stop":
+                channel.send({"stopping": True})
+                raise StopServing
+            elif op == "run":
+                self.fork_worker(channel, message, fds)
+                return True
+        except (OSError, ValueError, EOFError) as error:
+            self.log(f"connection dropped: {error!r}")
+        finally:
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            conn.close()
+        return False
+
+    def fork_worker(self, channel: Channel, message: dict[str, Any], fds: list[int]) -> None:
+        if message.get("protocol") != PROTOCOL or message.get("identity") != identity():
+            channel.send({"fallback": "another vatio"})
+            return
+        if len(fds) != 2:
+            channel.send({"fallback": "no streams"})
+            return
+        if self.stale():
+            channel.send({"fallback": "vatio changed since the recorder started"})
+            raise StopServing
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 70
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its helpers are its own to reap
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+                assert self.server is not None
+                self.server.close()
+                self.lock.close()
+                gc.unfreeze()
+                channel.sock.settimeout(None)
+                code = Worker(channel, message, fds, self.path + ".modules").run()
+            finally:
+                os._exit(code)
+        self.workers.add(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        self.served += 1
+        self.learn()
+
+    def status(self) -> dict[str, Any]:
+        import resource
+
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            #: CPU seconds of the recorder and of every worker it reaped (µs resolution)
+            "cpu_s": mine.ru_utime + mine.ru_stime + workers.ru_utime + workers.ru_stime,
+            "workers": len(self.workers),
+            "pid": os.getpid(),
+            "socket": self.path,
+            "started": self.started,
+            "served": self.served,
+            "idle_s": self.idle_s,
+            "modules": len(sys.modules),
+        }
+
+    # -- code it runs ---------------------------------------------------------------------
+    def _stamp(self) -> None:
+        """Modification times of every vatio module loaded, and of the folders packages are
+        installed in (an install or removal changes them)."""
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if file and (name == "vatio" or name.startswith("vatio.")) and file not in self.stamps:
+                with contextlib.suppress(OSError):
+                    self.stamps[file] = os.stat(file).st_mtime_ns
+        for name in ("psutil", "cryptography"):
+            module = sys.modules.get(name)
+            folder = os.path.dirname(os.path.dirname(getattr(module, "__file__", "") or ""))
+            if folder and folder not in self.stamps:
+                with contextlib.suppress(OSError):
+                    self.stamps[folder] = os.stat(folder).st_mtime_ns
+
+    def stale(self) -> bool:
+        for file, mtime in self.stamps.items():
+            try:
+                if os.stat(file).st_mtime_ns != mtime:
+                    return True
+            except OSError:
+                return True
+        return False
+
+    def learn(self) -> None:
+        """Import what the workers had to import, unless its code is newer than ours."""
+        learned = self.path + ".modules"
+        try:
+            with open(learned) as handle:
+                names = sorted({line.strip() for line in handle if line.strip()})
+            os.unlink(learned)
+        except OSError:
+            return
+        fresh = []
+        for name in names:
+            if name.split(".")[0] not in LEARNABLE or name in sys.modules:
+                continue
+            spec_file = _module_file(name)
+            if spec_file and os.stat(spec_file).st_mtime > self.started:
+                continue  # newer than the recorder: mixing versions is never worth it
+            fresh.append(name)
+        if fresh:
+            self.preload(fresh)
+
+    def log(self, text: str) -> None:
+        with contextlib.suppress(OSError), open(self.path + ".log", "a") as handle:
+            if handle.tell() < 65536:
+                handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n")
+
+
+def _module_file(name: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None and spec.has_location else None
+
+
+class Worker:
+    """One run for one client, in a fork of the recorder."""
+
+    def __init__(self, channel: Channel, message: dict[str, Any], fds: list[int],
+                 learned: str) -> None:  # fmt: skip
+        self.channel = channel
+        self.message = message
+        self.fds = fds
+        self.learned = learned
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        before = set(sys.modules)
+        message = self.message
+        try:
+            self._adopt(message)
+        except (OSError, ValueError, TypeError, KeyError):
+            self.channel.send({"fallback": "cannot take the client's place"})
+            return 0
+        from vatio.cli.child import NeedsOwnProcess
+        from vatio.cli.entry import guarded
+        from vatio.cli.fastrun import main_run
+
+        argv = [str(a) for a in message["argv"]]
+        launcher = RemoteLauncher(self.channel)
+        declined: list[str] = []
+
+        def body() -> int:
+            try:
+                return main_run(argv, launcher=launcher)
+            except NeedsOwnProcess as reason:
+                declined.append(str(reason))
+                return 0
+
+        code = guarded(body)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        with contextlib.suppress(OSError):
+            self.channel.send({"fallback": declined[0]} if declined else {"exit": code})
+        self._teach(set(sys.modules) - before)
+        return 0
+
+    def _adopt(self, message: dict[str, Any]) -> None:
+        """Become the client: its streams, environment, folder and umask."""
+        for target, fd in zip((1, 2), self.fds, strict=True):
+            os.dup2(fd, target)
+            os.close(fd)
+        self.fds = []
+        env = message["env"]
+        if not isinstance(env, dict):
+            raise ValueError("environment")
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+        time.tzset()
+        os.chdir(str(message["cwd"]))
+        os.umask(int(message["umask"]))
+        streams = message.get("streams") or {}
+        sys.stdout = _text_stream(1, streams.get("stdout"))
+        sys.stderr = _text_stream(2, streams.get("stderr"))
+        sys.argv = ["vatio", "run", *map(str, message["argv"])]
+
+    def _teach(self, imported: set[str]) -> None:
+        names = [n for n in imported if n.split(".")[0] in LEARNABLE]
+        if names:
+            with contextlib.suppress(OSError), open(self.learned, "a") as handle:
+                handle.write("".join(f"{n}\n" for n in names))
+
+
+def _text_stream(fd: int, spec: Any) -> io.TextIOWrapper:
+    encoding, errors = spec if isinstance(spec, list) and len(spec) == 2 else (None, None)
+    return io.TextIOWrapper(
+        open(fd, "wb", closefd=False),
+        encoding=encoding if isinstance(encoding, str) else "utf-8",
+        errors=errors if isinstance(errors, str) else "strict",
+        line_buffering=os.isatty(fd),
+        write_through=True,
+    )
+
+
+def main() -> None:
+    """`python -c '...main()' SOCKET`: the detached recorder (started by vatio.cli.resident)."""
+    path = sys.argv[1]
+    try:
+        idle_s = float(os.environ.get("VATIO_RESIDENT_IDLE") or IDLE_S)
+    except ValueError:
+        idle_s = IDLE_S
+    host = Host(path, max(idle_s, 1.0))
+
+    def leave(_signum: int, _frame: Any) -> None:
+        raise StopServing
+
+    signal.signal(signal.SIGTERM, leave)
+    try:
+        if not host.claim():
+            return
+        host.preload(PRELOAD)
+        host.serve()
+    except StopServing:
+        host.close()
+    except Exception as error:  # never a traceback on a closed terminal: a line in the log
+        host.log(f"recorder failed: {error!r}")
+        host.close()
