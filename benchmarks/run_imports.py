@@ -9,6 +9,8 @@
    `sleep 0.3`. The difference between the import figures and the added CPU of the whole
    run is vatio's own work (sampling, manifest, record, signature, store).
 
+Measured in-process (VATIO_RESIDENT=0): what the resident recorder avoids paying per run.
+
 Run: .venv/bin/python benchmarks/run_imports.py [--reps 9]
 """
 
@@ -57,6 +59,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=9)
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["VATIO_RESIDENT"] = "0"  # the imports of one process that records in-process
     with tempfile.TemporaryDirectory() as folder:
         listing = Path(folder) / "modules.txt"
         for _ in range(2):  # the first run of a new command line fills the package cache

@@ -133,17 +133,17 @@ def test_a_recorder_lost_during_the_job_hands_the_run_back_to_the_client(tmp_pat
 
 
 def test_each_run_takes_its_own_environment_and_folder(tmp_path, recorder):
-    before = served()
     for name in ("a", "b"):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "vatio.toml").write_text(f'name = "from-{name}"\n')
+        before = served()
         done = vatio("run", "--json", "--", "true", cwd=folder, store=folder / "runs.db")
+        assert served() == before + 1
         assert done.returncode == 0, done.stderr
         record = json.loads(done.stdout)
         assert record["name"] == f"from-{name}"
         assert [r["id"] for r in runs_json(folder / "runs.db")] == [record["id"]]
-    assert served() == before + 2
 
 
 def test_a_run_that_plans_is_handed_back_to_the_client(tmp_path, recorder):
@@ -279,3 +279,21 @@ def _wait_for_record(store: Path, timeout: float = 30) -> dict:
                                         store=store).stdout)  # fmt: skip
         time.sleep(0.1)
     raise AssertionError("the run was not recorded")
+
+
+def test_the_reading_commands_answer_as_in_process(tmp_path, recorder):
+    from vatio.cli.lean import LEAN_COMMANDS
+
+    assert set(resident.SERVED) <= set(LEAN_COMMANDS)
+    store = tmp_path / "runs.db"
+    run_id = json.loads(vatio("run", "--json", "--", "true", store=store).stdout)["id"]
+    for args in (["runs", "list"], ["runs", "list", "--json"], ["runs", "show", run_id],
+                 ["runs", "show", "nosuchid"], ["schedule", "--zone", "ES", "--duration", "2h",
+                 "--earliest", "2023-06-01 00:00", "--within", "24h", "--json"],
+                 ["schedule", "--duration", "-1h"]):  # fmt: skip
+        before = served()
+        through = vatio(*args, store=store)
+        assert served() == before + 1, args
+        in_process = _in_process(*args, store=store)
+        assert (through.returncode, through.stdout, through.stderr) == (
+            in_process.returncode, in_process.stdout, in_process.stderr), args  # fmt: skip

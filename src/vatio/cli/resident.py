@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 PROTOCOL = 1
+#: the commands a worker answers (all lean commands, vatio.cli.lean: their imports are the
+#: cost; none reads stdin or runs long without a job the client supervises)
+SERVED = (("run",), ("runs", "list"), ("runs", "show"), ("schedule",))
 MAX_MESSAGE = 1 << 24
 #: the recorder to start once this run is recorded (set when none answered)
 host_wanted: str | None = None
@@ -168,11 +171,15 @@ def hello(argv: list[str]) -> dict[str, Any]:
     }
 
 
+def served(argv: list[str]) -> bool:
+    return any(tuple(argv[: len(words)]) == words for words in SERVED)
+
+
 def run_resident(argv: list[str]) -> int | None:
-    """Run `vatio run ARGV` through the resident recorder; vatio's exit code, or None when
-    this process must record the run itself (no recorder, or one that hands it back)."""
+    """Run `vatio ARGV` (a SERVED command) through the resident recorder; vatio's exit code,
+    or None when this process must do it itself (no recorder, or one that hands it back)."""
     global host_wanted
-    if not enabled():
+    if not enabled() or not served(argv):
         return None
     path = socket_path()
     if path is None:
@@ -186,7 +193,7 @@ def run_resident(argv: list[str]) -> int | None:
         return None
     channel = Channel(sock)
     try:
-        channel.send(hello(argv), fds=(1, 2))
+        channel.send(hello(argv), fds=(0, 1, 2))
         import vatio.process  # noqa: F401 (needed to spawn; loads while the worker checks)
 
         reply, _ = channel.receive()
@@ -201,7 +208,8 @@ def run_resident(argv: list[str]) -> int | None:
 
 
 def _run_job(channel: Channel, argv: list[str], reply: dict[str, Any]) -> int:
-    """Spawn the job the worker asked for, supervise it here, report how it ended."""
+    """Spawn the job the worker asked for (`vatio run`), supervise it here, report how it
+    ended."""
     from vatio.process import EarlySignals, Outcome, spawn, supervise
 
     command = list(reply["spawn"])
@@ -238,7 +246,8 @@ def _run_job(channel: Channel, argv: list[str], reply: dict[str, Any]) -> int:
     from vatio.measure.origin import Origin
 
     origin = Origin(*reply["origin"])
-    return main_run(argv, launcher=AdoptedLauncher(origin, started, outcome, _cpu_s() - began))
+    adopted = AdoptedLauncher(origin, started, outcome, _cpu_s() - began)
+    return main_run(argv[1:], launcher=adopted)
 
 
 def _fields(outcome: Any) -> dict[str, Any]:

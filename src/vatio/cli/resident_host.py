@@ -39,6 +39,9 @@ IDLE_S = 600.0
 PRELOAD = (
     "vatio.cli.entry",
     "vatio.cli.fastrun",
+    "vatio.cli.runs_read",
+    "vatio.cli.schedule",
+    "vatio.store.sqlite_reader",
     "vatio.cli.child",
     "vatio.cli.launchers",
     "vatio.cli.output",
@@ -244,7 +247,7 @@ class Host:
             _pid, uid, _gid = struct.unpack("3i", creds)
             if uid != os.getuid():
                 return False
-            message, fds = channel.receive(max_fds=2)
+            message, fds = channel.receive(max_fds=3)
             op = message.get("op")
             if op == "status":
                 channel.send(self.status())
@@ -267,7 +270,7 @@ class Host:
         if message.get("protocol") != PROTOCOL or message.get("identity") != identity():
             channel.send({"fallback": "another vatio"})
             return
-        if len(fds) != 2:
+        if len(fds) != 3:
             channel.send({"fallback": "no streams"})
             return
         if self.stale():
@@ -392,14 +395,22 @@ class Worker:
         from vatio.cli.child import NeedsOwnProcess
         from vatio.cli.entry import guarded
         from vatio.cli.fastrun import main_run
+        from vatio.cli.lean import lean_command
 
         argv = [str(a) for a in message["argv"]]
+        found = lean_command(argv)
+        if found is None:
+            self.channel.send({"fallback": "not a command the recorder serves"})
+            return 0
+        command, arguments = found
         launcher = RemoteLauncher(self.channel)
         declined: list[str] = []
 
         def body() -> int:
+            if argv[:1] != ["run"]:
+                return command(arguments)
             try:
-                return main_run(argv, launcher=launcher)
+                return main_run(arguments, launcher=launcher)
             except NeedsOwnProcess as reason:
                 declined.append(str(reason))
                 return 0
@@ -415,7 +426,7 @@ class Worker:
 
     def _adopt(self, message: dict[str, Any]) -> None:
         """Become the client: its streams, environment, folder and umask."""
-        for target, fd in zip((1, 2), self.fds, strict=True):
+        for target, fd in zip((0, 1, 2), self.fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
         self.fds = []
@@ -430,7 +441,7 @@ class Worker:
         streams = message.get("streams") or {}
         sys.stdout = _text_stream(1, streams.get("stdout"))
         sys.stderr = _text_stream(2, streams.get("stderr"))
-        sys.argv = ["vatio", "run", *map(str, message["argv"])]
+        sys.argv = ["vatio", *map(str, message["argv"])]
 
     def _teach(self, imported: set[str]) -> None:
         names = [n for n in imported if n.split(".")[0] in LEARNABLE]
