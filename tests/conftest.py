@@ -22,6 +22,7 @@ def _user_config(tmp_path_factory):
         resident = tempfile.mkdtemp(prefix="vatio-test-recorder-")
         os.chmod(resident, 0o700)
         patch.setenv("VATIO_RESIDENT_DIR", resident)
+        patch.setenv("VATIO_RESIDENT_IDLE", "30")  # an interrupted session leaves none for long
         try:
             yield folder
         finally:

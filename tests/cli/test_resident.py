@@ -18,7 +18,7 @@ import pytest
 from tests.cli.helpers import VATIO, env_for, runs_json, vatio
 from vatio.cli import resident
 from vatio.cli.resident import Channel
-from vatio.cli.resident_host import Host
+from vatio.cli.resident_host import Host, _stamp_of
 
 PY = sys.executable
 
@@ -117,19 +117,24 @@ def test_a_client_killed_during_the_job_still_leaves_a_record(tmp_path, recorder
 
 def test_a_recorder_lost_during_the_job_hands_the_run_back_to_the_client(tmp_path, recorder):
     store = tmp_path / "runs.db"
-    proc = subprocess.Popen([*VATIO, "run", "--json", "--", "sleep", "1"], env=env_for(store),
+    go = tmp_path / "go"
+    job = f"import os, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.02)"
+    proc = subprocess.Popen([*VATIO, "run", "--json", "--", PY, "-c", job], env=env_for(store),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    _wait_for_child(proc.pid, "sleep")
+    _wait_for_child(proc.pid, PY)
     workers = psutil.Process(recorder["pid"]).children()
     assert workers, "no worker serves the run"
     for worker in workers:
         worker.kill()
+    go.write_text("")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "the resident recorder stopped during the run; recording it here" in err
     record = json.loads(out)
     assert record["status"] == "completed"
-    assert [r["id"] for r in runs_json(store)] == [record["id"]]
+    runs = {r["id"]: r["status"] for r in runs_json(store)}
+    assert runs.pop(record["id"]) == "completed"
+    assert set(runs.values()) <= {"abandoned"}  # the lost worker's row, if it had begun one
 
 
 def test_each_run_takes_its_own_environment_and_folder(tmp_path, recorder):
@@ -243,9 +248,11 @@ def test_the_recorder_sees_its_code_change(tmp_path):
     module = tmp_path / "module.py"
     module.write_text("")
     host = Host(str(tmp_path / "r.sock"), 60)
-    host.stamps = {str(module): module.stat().st_mtime_ns}
+    host.stamps = {str(module): _stamp_of(str(module))}
     assert not host.stale()
-    os.utime(module, ns=(0, module.stat().st_mtime_ns + 1_000_000))
+    mtime = module.stat().st_mtime_ns
+    module.write_text("changed = True\n")
+    os.utime(module, ns=(0, mtime))  # a copy that keeps the mtime (cp -p, rsync -a)
     assert host.stale()
     module.unlink()
     assert host.stale()
@@ -297,3 +304,33 @@ def test_the_reading_commands_answer_as_in_process(tmp_path, recorder):
         in_process = _in_process(*args, store=store)
         assert (through.returncode, through.stdout, through.stderr) == (
             in_process.returncode, in_process.stdout, in_process.stderr), args  # fmt: skip
+
+
+def test_a_stopped_recorder_is_not_waited_for(tmp_path, recorder):
+    store = tmp_path / "runs.db"
+    host = psutil.Process(recorder["pid"])
+    host.suspend()
+    try:
+        began = time.monotonic()
+        done = vatio("run", "--json", "--", "true", store=store)
+        waited = time.monotonic() - began
+    finally:
+        host.resume()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "completed"
+    assert waited >= resident.ANSWER_S  # it gave the recorder its time, then did the work
+    assert len(runs_json(store)) == 1
+    assert resident.ask("status") is not None  # and the recorder, resumed, serves again
+
+
+def test_a_recorder_that_failed_to_start_is_not_restarted_at_once(tmp_path, monkeypatch):
+    folder = tmp_path / "rec"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("VATIO_RESIDENT_DIR", str(folder))
+    path = resident.socket_path()
+    assert resident.run_resident(["run", "--", "true"]) is None
+    assert resident.host_wanted == path
+    Path(path + ".failed").write_text("OSError()\n")
+    assert resident.run_resident(["run", "--", "true"]) is None
+    assert resident.host_wanted is None
+    resident.host_wanted = None

@@ -48,6 +48,8 @@ class AdoptedLauncher(LocalLauncher):
     """A job this process spawned for the resident recorder, which was lost during the run:
     recorded here from the origin the recorder took, with what wait4 said (or says)."""
 
+    plans = False  # the job ran already: never plan (and so never start) it again
+
     def __init__(self, origin: Any, started: Any, outcome: Outcome | None, client_cpu_s: float):
         super().__init__()
         self._origin = origin

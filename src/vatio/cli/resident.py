@@ -66,10 +66,18 @@ def socket_folder() -> str | None:
 
 
 def identity() -> str:
-    """What a recorder must share with its clients: the interpreter, its environment (venv)
-    and vatio's code."""
+    """What a recorder must share with its clients: the interpreter, its environment (venv,
+    PYTHONPATH), vatio's code, and the pid and mount namespaces (a container or a job's
+    private /tmp sees other processes and files under the same uid)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return f"{os.path.realpath(sys.executable)}\0{sys.prefix}\0{package}"
+    spaces = []
+    for name in ("pid", "mnt"):
+        try:
+            spaces.append(os.readlink(f"/proc/self/ns/{name}"))
+        except OSError:
+            spaces.append("")
+    return "\0".join([os.path.realpath(sys.executable), sys.prefix, package,
+                       os.environ.get("PYTHONPATH", ""), *spaces])  # fmt: skip
 
 
 def socket_path() -> str | None:
@@ -185,26 +193,63 @@ def run_resident(argv: list[str]) -> int | None:
     if path is None:
         return None
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.settimeout(ANSWER_S)  # a recorder that is stopped or stuck is not waited for
     try:
         sock.connect(path)
     except OSError:
         sock.close()
-        host_wanted = path
+        host_wanted = None if _failed_recently(path) else path
         return None
     channel = Channel(sock)
+    reply: dict[str, Any] = {}
     try:
-        channel.send(hello(argv), fds=(0, 1, 2))
+        if _peer_uid(sock) != os.getuid():
+            raise ValueError("the socket is not this user's")
+        channel.send(hello(argv))
+        reply, _ = channel.receive()  # a worker took the request (or the recorder declined)
+        if reply.get("accepted") is not True:
+            channel.close()
+            return None
+        # the streams only now: descriptors queued to a recorder that never reads them would
+        # keep this process's pipes open after it left
+        channel.send({"streams": True}, fds=(0, 1, 2))
         import vatio.process  # noqa: F401 (needed to spawn; loads while the worker checks)
 
+        sock.settimeout(None)
         reply, _ = channel.receive()
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError) as error:
         channel.close()
-        return None
-    if "spawn" not in reply:  # refused (help printed, bad option), or handed back
+        if not isinstance(error, EOFError) or reply.get("accepted") is not True:
+            return None  # nothing ran: this process does it
+        if argv[:1] == ["run"]:
+            return None  # the worker was lost before the job was spawned
+        sys.stderr.write("vatio: the resident recorder's worker ended before answering\n")
+        return 70
+    if "spawn" not in reply:  # answered (a reading command, help, a bad option) or handed back
         channel.close()
         code = reply.get("exit")
         return code if isinstance(code, int) else None
     return _run_job(channel, argv, reply)
+
+
+#: seconds to wait for the recorder to take a request before doing the work here
+ANSWER_S = 5.0
+
+
+def _peer_uid(sock: _socket.socket) -> int:
+    """The uid of the process at the other end (SO_PEERCRED: pid, uid, gid)."""
+    creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
+    return int.from_bytes(creds[4:8], sys.byteorder)
+
+
+def _failed_recently(path: str) -> bool:
+    """A recorder that failed to start here in the last 10 minutes is not started again."""
+    import time
+
+    try:
+        return time.time() - os.stat(path + ".failed").st_mtime < 600
+    except OSError:
+        return False
 
 
 def _run_job(channel: Channel, argv: list[str], reply: dict[str, Any]) -> int:
@@ -233,7 +278,8 @@ def _run_job(channel: Channel, argv: list[str], reply: dict[str, Any]) -> int:
     spent = _cpu_s() - began
     if connected:
         try:
-            channel.send({"outcome": _fields(outcome), "cpu_s": spent})
+            with _suppressed(OSError):  # a worker that failed may have answered already
+                channel.send({"outcome": _fields(outcome), "cpu_s": spent})
             final, _ = channel.receive()
             if isinstance(final.get("exit"), int):
                 return final["exit"]
@@ -241,13 +287,38 @@ def _run_job(channel: Channel, argv: list[str], reply: dict[str, Any]) -> int:
             pass
     channel.close()
     sys.stderr.write("vatio: the resident recorder stopped during the run; recording it here\n")
+    return _adopt(argv, reply, started, outcome, _cpu_s() - began)
+
+
+def _adopt(argv: list[str], reply: dict[str, Any], started: Any, outcome: Any,
+           client_cpu_s: float) -> int:  # fmt: skip
+    """Record here a job the lost worker was recording; the job's exit code, whatever
+    happens (its run is never lost silently: a failure to record says why)."""
     from vatio.cli.fastrun import main_run
     from vatio.cli.launchers import AdoptedLauncher
     from vatio.measure.origin import Origin
 
-    origin = Origin(*reply["origin"])
-    adopted = AdoptedLauncher(origin, started, outcome, _cpu_s() - began)
-    return main_run(argv[1:], launcher=adopted)
+    try:
+        origin = Origin(*reply["origin"])
+        main_run(argv[1:], launcher=AdoptedLauncher(origin, started, outcome, client_cpu_s))
+    except BaseException as error:
+        from vatio.cli.output import one_line
+
+        sys.stderr.write(f"vatio: could not record the run: {one_line(str(error))[:300]}\n")
+    return outcome.exit_code
+
+
+class _suppressed:
+    """contextlib.suppress without importing contextlib on the client's path."""
+
+    def __init__(self, *kinds: type[BaseException]) -> None:
+        self.kinds = kinds
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, _value: Any, _tb: Any) -> bool:
+        return kind is not None and issubclass(kind, self.kinds)
 
 
 def _fields(outcome: Any) -> dict[str, Any]:
@@ -294,7 +365,10 @@ def start_host_if_wanted() -> None:
 def start_host(path: str) -> None:
     import subprocess
 
-    code = "import sys; del sys.path[0]; from vatio.cli.resident_host import main; main()"
+    code = (
+        "import sys; sys.path[:1] = [] if sys.path[:1] == [''] else sys.path[:1]; "
+        "from vatio.cli.resident_host import main; main()"
+    )
     try:
         subprocess.Popen(
             [sys.executable, "-c", code, path],

@@ -76,6 +76,10 @@ class StopServing(Exception):
     """The recorder leaves its loop (asked to, or its code is stale)."""
 
 
+class ClientGone(Exception):
+    """The client left before its job was spawned: nothing to record, nothing to say."""
+
+
 class Spawned:
     """The job the client spawned: what the tracker needs of it."""
 
@@ -119,9 +123,12 @@ class RemoteLauncher:
         from vatio.measure.origin import take_origin
 
         origin = take_origin()
-        self.channel.send({"spawn": command, "kill_after_s": kill_after_s,
-                           "origin": list(origin)})  # fmt: skip
-        reply, _ = self.channel.receive()
+        try:
+            self.channel.send({"spawn": command, "kill_after_s": kill_after_s,
+                               "origin": list(origin)})  # fmt: skip
+            reply, _ = self.channel.receive()
+        except (OSError, ValueError, EOFError) as error:
+            raise ClientGone from error
         pid = reply.get("pid")
         if isinstance(pid, int) and pid > 0:
             return origin, Spawned(pid)
@@ -154,7 +161,7 @@ class Host:
         self.idle_s = idle_s
         self.started = time.time()
         self.served = 0
-        self.stamps: dict[str, int] = {}
+        self.stamps: dict[str, tuple[int, int, int]] = {}
         self.server: socket.socket | None = None
         self.lock: Any = None
         self.inode: int | None = None
@@ -247,7 +254,7 @@ class Host:
             _pid, uid, _gid = struct.unpack("3i", creds)
             if uid != os.getuid():
                 return False
-            message, fds = channel.receive(max_fds=3)
+            message, fds = channel.receive()
             op = message.get("op")
             if op == "status":
                 channel.send(self.status())
@@ -255,7 +262,7 @@ class Host:
                 channel.send({"stopping": True})
                 raise StopServing
             elif op == "run":
-                self.fork_worker(channel, message, fds)
+                self.fork_worker(channel, message)
                 return True
         except (OSError, ValueError, EOFError) as error:
             self.log(f"connection dropped: {error!r}")
@@ -266,18 +273,19 @@ class Host:
             conn.close()
         return False
 
-    def fork_worker(self, channel: Channel, message: dict[str, Any], fds: list[int]) -> None:
+    def fork_worker(self, channel: Channel, message: dict[str, Any]) -> None:
         if message.get("protocol") != PROTOCOL or message.get("identity") != identity():
             channel.send({"fallback": "another vatio"})
-            return
-        if len(fds) != 3:
-            channel.send({"fallback": "no streams"})
             return
         if self.stale():
             channel.send({"fallback": "vatio changed since the recorder started"})
             raise StopServing
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            raise
         if pid == 0:  # the worker
             code = 70
             try:
@@ -288,7 +296,7 @@ class Host:
                 self.lock.close()
                 gc.unfreeze()
                 channel.sock.settimeout(None)
-                code = Worker(channel, message, fds, self.path + ".modules").run()
+                code = Worker(channel, message, self.path + ".modules").run()
             finally:
                 os._exit(code)
         self.workers.add(pid)
@@ -321,18 +329,18 @@ class Host:
             file = getattr(module, "__file__", None)
             if file and (name == "vatio" or name.startswith("vatio.")) and file not in self.stamps:
                 with contextlib.suppress(OSError):
-                    self.stamps[file] = os.stat(file).st_mtime_ns
+                    self.stamps[file] = _stamp_of(file)
         for name in ("psutil", "cryptography"):
             module = sys.modules.get(name)
             folder = os.path.dirname(os.path.dirname(getattr(module, "__file__", "") or ""))
             if folder and folder not in self.stamps:
                 with contextlib.suppress(OSError):
-                    self.stamps[folder] = os.stat(folder).st_mtime_ns
+                    self.stamps[folder] = _stamp_of(folder)
 
     def stale(self) -> bool:
-        for file, mtime in self.stamps.items():
+        for file, stamp in self.stamps.items():
             try:
-                if os.stat(file).st_mtime_ns != mtime:
+                if _stamp_of(file) != stamp:
                     return True
             except OSError:
                 return True
@@ -364,6 +372,13 @@ class Host:
                 handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n")
 
 
+def _stamp_of(path: str) -> tuple[int, int, int]:
+    """Modification and change times and size: a copy that keeps mtimes (cp -p, rsync -a,
+    tar) still changes the ctime."""
+    info = os.stat(path)
+    return info.st_mtime_ns, info.st_ctime_ns, info.st_size
+
+
 def _module_file(name: str) -> str | None:
     try:
         spec = importlib.util.find_spec(name)
@@ -375,11 +390,10 @@ def _module_file(name: str) -> str | None:
 class Worker:
     """One run for one client, in a fork of the recorder."""
 
-    def __init__(self, channel: Channel, message: dict[str, Any], fds: list[int],
-                 learned: str) -> None:  # fmt: skip
+    def __init__(self, channel: Channel, message: dict[str, Any], learned: str) -> None:
         self.channel = channel
         self.message = message
-        self.fds = fds
+        self.fds: list[int] = []
         self.learned = learned
 
     def run(self) -> int:
@@ -388,9 +402,16 @@ class Worker:
         before = set(sys.modules)
         message = self.message
         try:
+            self.channel.send({"accepted": True})
+            _, self.fds = self.channel.receive(max_fds=3)
+            if len(self.fds) != 3:
+                raise ValueError("no streams")
             self._adopt(message)
+        except EOFError:
+            return 0  # the client gave up waiting, or left
         except (OSError, ValueError, TypeError, KeyError):
-            self.channel.send({"fallback": "cannot take the client's place"})
+            with contextlib.suppress(OSError):
+                self.channel.send({"fallback": "cannot take the client's place"})
             return 0
         from vatio.cli.child import NeedsOwnProcess
         from vatio.cli.entry import guarded
@@ -413,6 +434,9 @@ class Worker:
                 return main_run(arguments, launcher=launcher)
             except NeedsOwnProcess as reason:
                 declined.append(str(reason))
+                return 0
+            except ClientGone:
+                declined.append("")  # no one to answer
                 return 0
 
         code = guarded(body)
@@ -477,6 +501,12 @@ def main() -> None:
     try:
         if not host.claim():
             return
+    except Exception as error:  # clients do not start another for a while (see .failed)
+        host.log(f"recorder cannot listen: {error!r}")
+        with contextlib.suppress(OSError), open(path + ".failed", "w") as marker:
+            marker.write(f"{error!r}\n")
+        return
+    try:
         host.preload(PRELOAD)
         host.serve()
     except StopServing:

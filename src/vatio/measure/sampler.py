@@ -66,6 +66,7 @@ class OwnCpu:
         self.whole_process = whole_process
         self._lock = threading.Lock()
         self._threads: dict[str, float] = {}
+        self._clocks: dict[str, int] = {}
         self._inline = 0.0
         self._children = 0.0
         self._process_at_start = _process_cpu_s() if whole_process else 0.0
@@ -74,6 +75,22 @@ class OwnCpu:
         """A vatio thread's cumulative CPU time (call from that thread)."""
         with self._lock:
             self._threads[name] = thread_cpu_s
+
+    def watch_thread(self, name: str) -> None:
+        """Read the calling thread's CPU clock from any thread until `unwatch_thread`: a
+        reading taken while it works (a phase ending mid-manifest, on a loaded machine)
+        then counts its CPU time so far as vatio's, not the job's. Call from that thread."""
+        try:
+            clock = time.pthread_getcpuclockid(threading.get_ident())
+        except (AttributeError, OSError):  # not on this platform: reports only
+            return
+        with self._lock:
+            self._clocks[name] = clock
+
+    def unwatch_thread(self, name: str) -> None:
+        """The watched thread is about to end (its clock id must not be read after)."""
+        with self._lock:
+            self._clocks.pop(name, None)
 
     def add_inline(self, seconds: float) -> None:
         """CPU time vatio spent in a thread of the job (a phase boundary's reading)."""
@@ -87,6 +104,12 @@ class OwnCpu:
 
     def total(self) -> float:
         with self._lock:
+            for name, clock in self._clocks.items():
+                try:
+                    now = time.clock_gettime(clock)
+                except OSError:
+                    continue
+                self._threads[name] = max(self._threads.get(name, 0.0), now)
             children = self._children
             own = sum(self._threads.values()) + self._inline
         if self.whole_process:

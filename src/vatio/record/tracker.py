@@ -243,6 +243,8 @@ class RecordingTracker(MeasureTracker):
     def _background_work(self, result: RunResult) -> None:
         """Collect the manifest and register the run while the workload runs."""
         sampler = self._sampler
+        if sampler is not None:
+            sampler.own_cpu.watch_thread("recorder")
         try:
             self._warm_carbon()
             try:
@@ -264,6 +266,7 @@ class RecordingTracker(MeasureTracker):
                 return
         finally:
             if sampler is not None:
+                sampler.own_cpu.unwatch_thread("recorder")
                 sampler.own_cpu.report_thread("recorder", time.thread_time())
 
     def _warm_carbon(self) -> None:
