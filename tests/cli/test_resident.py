@@ -334,3 +334,14 @@ def test_a_recorder_that_failed_to_start_is_not_restarted_at_once(tmp_path, monk
     assert resident.run_resident(["run", "--", "true"]) is None
     assert resident.host_wanted is None
     resident.host_wanted = None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [(None, 600.0), ("", 600.0), ("abc", 600.0), ("nan", 600.0), ("-5", 600.0), ("0", 600.0),
+     ("0.2", 1.0), ("30", 30.0), ("1e309", 604800.0), ("inf", 604800.0)],
+)  # fmt: skip
+def test_hostile_idle_settings(text, seconds):
+    from vatio.cli.resident_host import idle_seconds
+
+    assert idle_seconds(text) == seconds

@@ -488,11 +488,7 @@ def _text_stream(fd: int, spec: Any) -> io.TextIOWrapper:
 def main() -> None:
     """`python -c '...main()' SOCKET`: the detached recorder (started by vatio.cli.resident)."""
     path = sys.argv[1]
-    try:
-        idle_s = float(os.environ.get("VATIO_RESIDENT_IDLE") or IDLE_S)
-    except ValueError:
-        idle_s = IDLE_S
-    host = Host(path, max(idle_s, 1.0))
+    host = Host(path, idle_seconds(os.environ.get("VATIO_RESIDENT_IDLE")))
 
     def leave(_signum: int, _frame: Any) -> None:
         raise StopServing
@@ -514,3 +510,16 @@ def main() -> None:
     except Exception as error:  # never a traceback on a closed terminal: a line in the log
         host.log(f"recorder failed: {error!r}")
         host.close()
+        with contextlib.suppress(OSError), open(path + ".failed", "w") as marker:
+            marker.write(f"{error!r}\n")
+
+
+def idle_seconds(text: str | None) -> float:
+    """VATIO_RESIDENT_IDLE: seconds from 1 to a week; anything else is the default."""
+    try:
+        value = float(text) if text else IDLE_S
+    except ValueError:
+        return IDLE_S
+    if value != value or value <= 0:  # NaN, zero, negative
+        return IDLE_S
+    return min(max(value, 1.0), 7 * 86400.0)
