@@ -32,9 +32,9 @@ def test_report_ok_follows_problems_and_serialises():
 def test_every_kind_used_by_the_file_log_is_documented():
     import inspect
 
-    from vatio.ledger import logcheck
+    from vatio.ledger import logcheck, logread, logtrust
 
-    source = inspect.getsource(logcheck)
+    source = "".join(inspect.getsource(m) for m in (logcheck, logread, logtrust))
     used = {k for k in PROBLEM_KINDS if f'"{k}"' in source}
     assert used >= {"digest-mismatch", "missing-entry", "duplicate-entry", "reordered",
                     "bad-signature", "unknown-signer", "log-rewritten", "quorum-not-met",

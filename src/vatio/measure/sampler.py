@@ -250,8 +250,13 @@ class Sampler:
             self.tree.settle(cpu_s)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self._tick(inline=False)
+        self.own_cpu.watch_thread("sampler")  # a reading between its tick and its report
+        try:
+            while not self._stop.wait(self.interval_s):
+                self._tick(inline=False)
+                self.own_cpu.report_thread("sampler", time.thread_time())
+        finally:
+            self.own_cpu.unwatch_thread("sampler")
             self.own_cpu.report_thread("sampler", time.thread_time())
 
     def stop(self) -> Totals:

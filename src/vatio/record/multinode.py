@@ -319,9 +319,15 @@ class NodePart:
         self._thread.start()
 
     def _loop(self, interval_s: float) -> None:
-        while not self._stop.wait(min(interval_s, 1.0)):  # type: ignore[union-attr]
-            self.poll()
-            self._sampler.own_cpu.report_thread("multinode", time.thread_time())
+        own_cpu = self._sampler.own_cpu
+        own_cpu.watch_thread("multinode")
+        try:
+            while not self._stop.wait(min(interval_s, 1.0)):  # type: ignore[union-attr]
+                self.poll()
+                own_cpu.report_thread("multinode", time.thread_time())
+        finally:
+            own_cpu.unwatch_thread("multinode")
+            own_cpu.report_thread("multinode", time.thread_time())
 
     def poll(self) -> None:
         if self._sampler is None or self.slot is None:
