@@ -110,10 +110,24 @@ def cli_verify_seconds(path: Path) -> tuple[float, int]:
 
 def reading_commands(path: Path, repeat: int = 7) -> dict[str, float]:
     """Median wall seconds of the reading commands on the big store, as whole processes
-    (the installed `vatio` command; the first call of each builds the profile cache)."""
+    (the installed `vatio` command; the first call of each builds the profile cache),
+    answered by a resident recorder of their own, and in-process (VATIO_RESIDENT=0)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
     env["VATIO_STORE"] = str(path)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["VATIO_RESIDENT_DIR"] = tempfile.mkdtemp(prefix="vatio-bench-recorder-")
+    out = _reading_commands(path, env | {"VATIO_RESIDENT": "0"}, repeat, ", in-process")
+    vatio = str(Path(sys.executable).parent / "vatio")
+    subprocess.run([vatio, "recorder", "start"], env=env, capture_output=True)
+    try:
+        out |= _reading_commands(path, env, repeat, ", resident recorder")
+    finally:
+        subprocess.run([vatio, "recorder", "stop"], env=env, capture_output=True)
+    return out
+
+
+def _reading_commands(path: Path, env: dict[str, str], repeat: int, label: str
+                      ) -> dict[str, float]:  # fmt: skip
     vatio = str(Path(sys.executable).parent / "vatio")
     newest = json.loads(
         subprocess.run(
@@ -139,7 +153,7 @@ def reading_commands(path: Path, repeat: int = 7) -> dict[str, float]:
             done = subprocess.run(command, env=env, capture_output=True, text=True)
             times.append(time.perf_counter() - began)
             assert done.returncode == 0, done.stderr
-        out[name] = statistics.median(times)
+        out[name + label] = statistics.median(times)
     return out
 
 

@@ -346,6 +346,8 @@ def ask(op: str) -> dict[str, Any] | None:
     channel = Channel(sock)
     try:
         sock.connect(path)
+        if _peer_uid(sock) != os.getuid():
+            return None
         channel.send({"protocol": PROTOCOL, "op": op})
         return channel.receive()[0]
     except (OSError, ValueError, EOFError):
