@@ -31,3 +31,20 @@ def test_a_watched_thread_counts_before_it_reports():
     final = own.total()
     assert final >= 0.2
     assert own.total() == final  # ended: its last report stands, no clock is read
+
+
+def test_our_own_process_is_read_to_the_nanosecond():
+    """/proc counts a process's CPU in 10 ms ticks; vatio's threads are counted to the ns and
+    subtracted from it, so our own process must be read as finely (else a sleeping phase is
+    charged a tick's worth of machine energy now and then)."""
+    import os
+
+    from vatio.measure.attribution import ProcessTree
+
+    tree = ProcessTree(os.getpid())
+    times = os.times()  # what this process reaped, in ticks as psutil reads it
+    reaped = times.children_user + times.children_system
+    before = time.process_time()
+    sampled = tree.sample().cpu_s - reaped
+    after = time.process_time()
+    assert before <= sampled <= after
