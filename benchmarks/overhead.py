@@ -1,6 +1,6 @@
 """Overhead of measuring: workload slowdown, fixed cost, start-up time, sampler memory.
 
-Run: .venv/bin/python benchmarks/overhead.py [--pairs 5] [--seconds 10]
+Run: .venv/bin/python benchmarks/overhead.py [--pairs 5] [--seconds 10] [--skip-slowdown]
 Prints a Markdown table; figures are medians of paired runs made side by side.
 """
 
@@ -197,6 +197,42 @@ def sampler_memory() -> dict[str, float]:
     }
 
 
+def instant_job(reps: int) -> dict[str, dict[str, float]]:
+    """What `vatio run` adds to a job that does nothing (one sample), as whole processes side
+    by side with the bare job (`run_overhead.pair`: the recorder's CPU is added): through a
+    warm resident recorder, in-process (VATIO_RESIDENT=0), and the first run of all, which
+    finds no recorder, records in-process and starts one (its start is in the figure)."""
+    import run_overhead
+
+    folder = Path(tempfile.mkdtemp(prefix="vatio-overhead-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VATIO_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(XDG_CONFIG_HOME=str(folder / "config"), XDG_STATE_HOME=str(folder / "state"),
+               VATIO_RESIDENT_DIR=str(folder / "recorder"))  # fmt: skip
+    os.environ["VATIO_RESIDENT_DIR"] = env["VATIO_RESIDENT_DIR"]  # run_overhead asks it
+    vatio, job = run_overhead.VATIO, [PY, "-c", "pass"]
+    subprocess.run([vatio, "recorder", "start"], env=env, cwd=folder, capture_output=True)
+    for _ in range(3):  # caches, and the modules the recorder learns from its first workers
+        subprocess.run([vatio, "run", "-q", "--", *job], env=env, cwd=folder)
+    out = {
+        "resident recorder": run_overhead.pair(job, reps, env, folder, quiet=True),
+        "in-process": run_overhead.pair(job, reps, env | {"VATIO_RESIDENT": "0"}, folder, True),
+    }
+    first = []
+    for _ in range(reps):
+        subprocess.run([vatio, "recorder", "stop"], env=env, cwd=folder, capture_output=True)
+        bare = run_overhead.timed(job, env, folder)
+        under = run_overhead.timed([vatio, "run", "-q", "--", *job], env, folder)
+        first.append((under[0] - bare[0], under[1] - bare[1]))
+        time.sleep(1)  # the recorder it started finishes starting (its CPU is not in `under`)
+    out["first run (no recorder yet)"] = {
+        "added_wall_ms": statistics.median(f[0] for f in first) * 1000,
+        "added_cpu_ms": statistics.median(f[1] for f in first) * 1000,
+    }
+    subprocess.run([vatio, "recorder", "stop"], env=env, cwd=folder, capture_output=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=5)
@@ -208,6 +244,7 @@ def main() -> None:
         store = Path(folder) / "bench.db"
         report = {
             "startup_s": startup(args.reps),
+            "instant_job_ms": instant_job(args.reps),
             "fixed_cost_s": fixed_cost(args.reps, store),
             "codecarbon_s": codecarbon_cost(3),
             "sampler_memory": sampler_memory(),
