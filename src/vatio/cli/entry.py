@@ -107,10 +107,10 @@ def _dispatch(argv: list[str], fast_exit: bool) -> int:
     if argv in (["--help"], ["-h"], ["--version"]):
         _top_level(argv[0])
     resident = None
-    if fast_exit and argv[:1] in (["run"], ["runs"], ["schedule"]):
-        from vatio.cli import resident
+    if fast_exit:
+        from vatio.cli import resident  # standard library only: cheap for every command
 
-        code = resident.run_resident(argv)
+        code = resident.run_resident(argv)  # None: not a command it serves, or none serves
         if code is not None:
             _exit_now(code)
     from vatio.cli.lean import lean_command

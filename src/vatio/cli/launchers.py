@@ -2,7 +2,7 @@
 
 The recording path (`vatio.cli.child`) is the same whether the job is this process's
 child (`LocalLauncher`), a job the `vatio run` client spawned for the resident
-recorder (`vatio.cli.resident_host.RemoteLauncher`), or a job that client adopts back
+recorder (`vatio.cli.resident_worker.RemoteLauncher`), or a job that client adopts back
 when the resident recorder is lost mid-run (`AdoptedLauncher`). A launcher takes the
 origin instant, starts the job, and later returns how it ended.
 """

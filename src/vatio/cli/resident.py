@@ -203,7 +203,7 @@ def run_resident(argv: list[str]) -> int | None:
     channel = Channel(sock)
     reply: dict[str, Any] = {}
     try:
-        if _peer_uid(sock) != os.getuid():
+        if peer_uid(sock) != os.getuid():
             raise ValueError("the socket is not this user's")
         channel.send(hello(argv))
         reply, _ = channel.receive()  # a worker took the request (or the recorder declined)
@@ -236,7 +236,7 @@ def run_resident(argv: list[str]) -> int | None:
 ANSWER_S = 5.0
 
 
-def _peer_uid(sock: _socket.socket) -> int:
+def peer_uid(sock: _socket.socket) -> int:
     """The uid of the process at the other end (SO_PEERCRED: pid, uid, gid)."""
     creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
     return int.from_bytes(creds[4:8], sys.byteorder)
@@ -346,7 +346,7 @@ def ask(op: str) -> dict[str, Any] | None:
     channel = Channel(sock)
     try:
         sock.connect(path)
-        if _peer_uid(sock) != os.getuid():
+        if peer_uid(sock) != os.getuid():
             return None
         channel.send({"protocol": PROTOCOL, "op": op})
         return channel.receive()[0]

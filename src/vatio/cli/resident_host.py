@@ -23,12 +23,11 @@ import os
 import select
 import signal
 import socket
-import struct
 import sys
 import time
 from typing import Any
 
-from vatio.cli.resident import PROTOCOL, Channel, identity
+from vatio.cli.resident import PROTOCOL, Channel, identity, peer_uid
 
 IDLE_S = 600.0
 #: what every plain `vatio run` loads; the rest is learned from the workers
@@ -166,15 +165,12 @@ class Host:
     # -- a connection ---------------------------------------------------------------------
     def handle(self, conn: socket.socket) -> bool:
         """Answer one connection; True when it was a run."""
-        fds: list[int] = []
         channel = Channel(conn)
         try:
             conn.settimeout(5.0)
-            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-            _pid, uid, _gid = struct.unpack("3i", creds)
-            if uid != os.getuid():
+            if peer_uid(conn) != os.getuid():
                 return False
-            message, fds = channel.receive()
+            message, _ = channel.receive()
             op = message.get("op")
             if op == "status":
                 channel.send(self.status())
@@ -187,9 +183,6 @@ class Host:
         except (OSError, ValueError, EOFError) as error:
             self.log(f"connection dropped: {error!r}")
         finally:
-            for fd in fds:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
             conn.close()
         return False
 
